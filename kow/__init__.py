@@ -1,0 +1,3 @@
+"""Ketamine Outcomes Warehouse."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,76 @@
+"""The `kow` command: one short function per subcommand, each calling one library function."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from core.config import resolve_settings
+from core.errors import KowError
+
+
+class KowGroup(click.Group):
+    """Shows a KowError as one clear message on stderr with exit status 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KowError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(2)
+
+
+warehouse_option = click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Warehouse DuckDB file [default: $KOW_WAREHOUSE, else warehouse/kow.duckdb].",
+)
+
+
+@click.group(cls=KowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kow")
+def cli() -> None:
+    """Ketamine Outcomes Warehouse: load de-identified clinic exports, build outcome tables, analyse them."""
+
+
+@cli.command()
+@click.option("--patients", type=click.IntRange(1, 1_000_000), required=True, help="Number of patients (1 to 1,000,000).")
+@click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same files.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
+@click.option("--sites", type=click.IntRange(1, 99), default=3, show_default=True, help="Number of sites.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
+              help="File format of the tables.")
+def generate(patients: int, seed: int, out: Path, sites: int, fmt: str) -> None:
+    """Write a synthetic clinic export (source contract v1) and its planted truth to OUT."""
+    from ingest.generate import generate_clinic
+
+    with click.progressbar(length=patients, label="Generating patients", file=sys.stderr) as bar:
+        summary = generate_clinic(out, patients=patients, seed=seed, sites=sites, fmt=fmt, on_progress=bar.update)
+    click.echo(summary.describe())
+
+
+@cli.command()
+@click.argument("source_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@warehouse_option
+@click.option("--drop-unknown-columns", is_flag=True, help="Ignore columns the contract does not name.")
+def ingest(source_dir: Path, warehouse: Path | None, drop_unknown_columns: bool) -> None:
+    """Check SOURCE_DIR against the source contract and load it into the warehouse, all or nothing."""
+    from ingest.load import load_source, load_steps
+
+    settings = resolve_settings(warehouse)
+    with click.progressbar(length=load_steps(), label="Checking and loading", file=sys.stderr) as bar:
+        summary = load_source(source_dir, settings, drop_unknown_columns=drop_unknown_columns,
+                              on_progress=bar.update)
+    click.echo(summary.describe())
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m kow.cli`
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
