@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,7 +84,7 @@ def load_source(source_dir: Path, settings: Settings, *, drop_unknown_columns: b
             violations += found
             total += len(violations) - len(found)
             digests = {name: future.result() for name, future in hashes.items()}
-        load_id = f"{started_at:%Y%m%dT%H%M%S}-{_combined(digests)[:8]}"
+        load_id = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         site_ids = _source_site_ids(con, checked)
         replaced, unchanged, clinic_problems = _clinic_loads(con, site_ids, digests)
         if not violations and not clinic_problems and unchanged:
@@ -270,10 +269,6 @@ def _record_refusal(con: duckdb.DuckDBPyConnection, load_id: str, source_dir: Pa
                      "message": f"{total} contract violation(s)"})
 
 
-def _combined(digests: dict[str, str]) -> str:
-    return hashlib.sha256("".join(f"{k}={v};" for k, v in sorted(digests.items())).encode()).hexdigest()
-
-
 def _since(started: float) -> float:
     return time.perf_counter() - started
 
@@ -284,5 +279,3 @@ _TABLE_ORDER = {t.name: i for i, t in enumerate(contract())}
 def _order(v: Violation) -> tuple[int, int, str]:
     return (_TABLE_ORDER.get(v.file.split(".")[0], 99), v.row or 0, v.column or "")
 
-
-ProgressHook = Callable[[int], None]

@@ -38,7 +38,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--patients", type=click.IntRange(1, 1_000_000), required=True, help="Number of patients (1 to 1,000,000).")
+@click.option("--patients", type=click.IntRange(1, 1_000_000), required=True,
+              help="Number of patients (1 to 1,000,000).")
 @click.option("--seed", type=int, required=True, help="Random seed: the same seed gives the same files.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
 @click.option("--sites", type=click.IntRange(1, 99), default=3, show_default=True, help="Number of sites.")

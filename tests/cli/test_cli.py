@@ -1,0 +1,57 @@
+"""The kow command: help on every subcommand, where the warehouse lives, user errors without tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from core.config import resolve_settings
+from kow.cli import cli
+
+
+def _commands() -> list[str]:
+    return sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_has_help_text(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+
+    assert result.exit_code == 0
+    assert cli.commands[command].help, f"{command} has no docstring"
+    assert cli.commands[command].help.split("\n")[0] in result.output
+
+
+def test_warehouse_flag_wins_over_environment_and_default(tmp_path):
+    env = {"KOW_WAREHOUSE": str(tmp_path / "env.duckdb")}
+
+    assert resolve_settings(None, environ={}).warehouse == Path("warehouse/kow.duckdb").resolve()
+    assert resolve_settings(None, environ=env).warehouse == tmp_path / "env.duckdb"
+    assert resolve_settings(tmp_path / "flag.duckdb", environ=env).warehouse == tmp_path / "flag.duckdb"
+
+
+def test_ingest_uses_kow_warehouse_from_the_environment(write_source, tmp_path):
+    target = tmp_path / "from_env" / "kow.duckdb"
+
+    result = CliRunner(env={"KOW_WAREHOUSE": str(target)}).invoke(cli, ["ingest", str(write_source())])
+
+    assert result.exit_code == 0, result.output
+    assert target.exists()
+    assert "Loaded" in result.output
+
+
+def test_ingest_of_a_missing_folder_is_a_usage_error_not_a_traceback(tmp_path):
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "nope")])
+
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_generate_refuses_zero_patients(tmp_path):
+    result = CliRunner().invoke(cli, ["generate", "--patients", "0", "--seed", "1", "--out", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "--patients" in result.output
