@@ -16,9 +16,11 @@ def connect_writer(path: Path, *, memory_limit: str | None = None) -> duckdb.Duc
     path.parent.mkdir(parents=True, exist_ok=True)
     config = {"memory_limit": memory_limit} if memory_limit else {}
     try:
-        return duckdb.connect(str(path), config=config)
+        con = duckdb.connect(str(path), config=config)
     except duckdb.IOException as exc:
         raise KowError(f"Cannot open {path} for writing: {_first_line(exc)}. Is another kow command running?") from exc
+    con.execute("SET enable_progress_bar = false")  # the CLI draws its own progress
+    return con
 
 
 def connect_reader(path: Path) -> duckdb.DuckDBPyConnection:

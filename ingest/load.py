@@ -141,16 +141,22 @@ def _check_file(con: duckdb.DuckDBPyConnection, table: Table, path: Path, drop_u
     if source is None:
         return problems, len(problems)
     rejects = f"_rejects_{table.name}"
-    select_sql, params = source_select(source, rejects)
-    check = build_check(table, source.positions, select_sql)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_typed(table.name)} AS {check.select_sql}",  # noqa: S608
-                    check.params | params)
-    except duckdb.Error as exc:
-        # DuckDB's message may quote the offending line, which may hold an identifier: name the kind only
-        return [Violation(path.name, None, None, f"file cannot be read as {source.format.upper()} "
-                          f"({type(exc).__name__})")], 1
-    rejects_found = rejected_rows(con, source, rejects)
+    # Fast path: the CSV reader types the cells. Any row it rejects sends the file down the text path,
+    # which reads every cell as text so that each violation gets its rule and an exact row number.
+    attempts = (True, False) if source.format == "csv" else (False,)
+    for typed in attempts:
+        select_sql, params = source_select(source, rejects, typed=typed)
+        check = build_check(table, source.positions, select_sql, typed_input=typed)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_typed(table.name)} AS {check.select_sql}",  # noqa: S608
+                        check.params | params)
+        except duckdb.Error as exc:
+            # DuckDB's message may quote the offending line, which may hold an identifier: name the kind only
+            return [Violation(path.name, None, None, f"file cannot be read as {source.format.upper()} "
+                              f"({type(exc).__name__})")], 1
+        rejects_found = rejected_rows(con, source, rejects)
+        if not rejects_found:
+            break
     if rejects_found:
         # rows after a rejected one would be misnumbered: report the structural problems alone
         return rejects_found[:MAX_VIOLATIONS_SHOWN], len(rejects_found)

@@ -115,23 +115,37 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def source_select(source: SourceFile, rejects: str) -> tuple[str, dict[str, str]]:
-    """SQL yielding the file's cells as trimmed text, one `t_<column>` per contract column present.
+# How the CSV reader parses each kind when it types cells itself (the fast path). Whole numbers are read
+# as DOUBLE so that 12.5 is caught by the rules instead of being rounded by the cast.
+_READER_TYPES = {"text": "VARCHAR", "integer": "DOUBLE", "number": "DOUBLE", "date": "DATE", "boolean": "BOOLEAN"}
 
-    For CSV, rows that do not parse (ragged, bad quoting, bytes that are not UTF-8) go to the temp table
-    `rejects` instead of stopping the scan at the first one; read them with `rejected_rows`.
+
+def source_select(source: SourceFile, rejects: str, *, typed: bool = False) -> tuple[str, dict[str, str]]:
+    """SQL yielding the file's cells, one `t_<column>` per contract column present.
+
+    Text columns come trimmed, empty as NULL. With ``typed`` the CSV reader also parses numbers, dates and
+    booleans (fast, but a cell it cannot parse rejects its row); otherwise every cell is text. Rows the
+    reader rejects (ragged, bad quoting, not UTF-8, unparseable when typed) go to the temp table `rejects`
+    instead of stopping the scan; read them with `rejected_rows`.
     """
     columns = [c for c in source.table.columns if c.name in source.positions]
     if source.format == "parquet":
         select = ", ".join(_parquet_text(source, c.name) for c in columns)
         return f"SELECT {select} FROM read_parquet($path)", {"path": str(source.path)}  # noqa: S608
-    width = len(source.file_columns)
-    spec = ", ".join(f"'column{i}': 'VARCHAR'" for i in range(width))
-    select = ", ".join(f"NULLIF(trim(column{source.positions[c.name]}), '') AS t_{c.name}" for c in columns)
+    kinds = {source.positions[c.name]: c.kind for c in columns}
+    spec = ", ".join(
+        f"'column{i}': '{_READER_TYPES[kinds[i]] if typed and i in kinds else 'VARCHAR'}'"
+        for i in range(len(source.file_columns))
+    )
+    select = ", ".join(
+        f"NULLIF(trim(column{source.positions[c.name]}), '') AS t_{c.name}" if c.kind == "text" or not typed
+        else f"column{source.positions[c.name]} AS t_{c.name}"
+        for c in columns
+    )
     sql = (
         f"SELECT {select} FROM read_csv($path, header = false, skip = 1, auto_detect = false, "  # noqa: S608
-        f"delim = ',', quote = '\"', escape = '\"', columns = {{{spec}}}, store_rejects = true, "
-        f"rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', rejects_limit = 1000)"
+        f"delim = ',', quote = '\"', escape = '\"', columns = {{{spec}}}, dateformat = '%Y-%m-%d', "
+        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan', rejects_limit = 1000)"
     )
     return sql, {"path": str(source.path)}
 

@@ -21,7 +21,7 @@ from ingest.identifiers import MAX_AGE, RESTRICTED_ZIP3, VALUE_PATTERNS, allowed
 
 BITS_PER_MASK = 62
 ICD10_SHAPE = r"[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?"
-ISO_DATE_SHAPE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+ISO_DATE_SHAPE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"  # as lenient as DuckDB's CSV date parser
 _TYPE_RULES = {
     "integer": "not a whole number",
     "number": "not a number",
@@ -50,8 +50,10 @@ class TableCheck:
         return [f"_mask{i}" for i in range(0, len(self.rules), BITS_PER_MASK)]
 
 
-def _typed(column: Column) -> str:
+def _typed(column: Column, typed_input: bool) -> str:
     t = f"t_{column.name}"
+    if typed_input and column.kind == "date":
+        return t
     match column.kind:
         case "text":
             return t
@@ -121,16 +123,19 @@ def _special_rules(table: Table, column: Column) -> list[RowRule]:
     return []
 
 
-def build_check(table: Table, staged_columns: Iterable[str], source_sql: str) -> TableCheck:
-    """The SELECT over `source_sql` (text cells `t_<column>`) that types each row and computes its mask.
+def build_check(
+    table: Table, staged_columns: Iterable[str], source_sql: str, *, typed_input: bool = False
+) -> TableCheck:
+    """The SELECT over `source_sql` (cells `t_<column>`) that types each row and computes its mask.
 
+    ``typed_input``: the reader already parsed numbers, dates and booleans (see read.source_select).
     It only projects, so rows keep file order and the result's rowid is the data row number - 1.
     """
     present = set(staged_columns)
     columns = table.columns
     missing = ", ".join(f"CAST(NULL AS VARCHAR) AS t_{c.name}" for c in columns if c.name not in present)
     rules = [r for c in columns for r in _column_rules(table, c)]
-    typed = ", ".join(f"{_typed(c)} AS v_{c.name}" for c in columns)
+    typed = ", ".join(f"{_typed(c, typed_input)} AS v_{c.name}" for c in columns)
     masks = []
     for start in range(0, len(rules), BITS_PER_MASK):
         chunk = rules[start:start + BITS_PER_MASK]
@@ -188,6 +193,9 @@ def row_violations(con: duckdb.DuckDBPyConnection, file: str, typed: str, check:
 def duplicate_violations(con: duckdb.DuckDBPyConnection, file: str, typed: str, key: str,
                          limit: int) -> tuple[list[Violation], int]:
     """Rows whose key repeats an earlier row's key in the same file."""
+    (repeats,) = con.execute(f"SELECT count({key}) - count(DISTINCT {key}) FROM {typed}").fetchone()  # noqa: S608
+    if not repeats:
+        return [], 0  # the common case, without numbering every row
     sql = (f"SELECT rowid + 1 AS row_number FROM (SELECT rowid, row_number() OVER (PARTITION BY {key} "  # noqa: S608
            f"ORDER BY rowid) AS seen FROM {typed} WHERE {key} IS NOT NULL) WHERE seen > 1")
     (total,) = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()  # noqa: S608

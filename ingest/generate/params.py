@@ -150,13 +150,13 @@ RELAPSE_MEDIAN_DAYS: dict[str, float] = {
 # ---- assessments -------------------------------------------------------------------------------------
 # Baseline score model per instrument: mean, sd (a guess at a ketamine clinic's intake severity).
 SCORE_MODEL: dict[str, tuple[float, float]] = {
-    "PHQ9": (17.5, 4.5), "GAD7": (13.5, 4.5), "MADRS": (30.0, 7.0), "QIDS_SR16": (16.0, 4.0),
+    "PHQ9": (17.5, 4.5), "GAD7": (14.5, 4.0), "MADRS": (30.0, 7.0), "QIDS_SR16": (16.0, 4.0),
     "PCL5": (50.0, 13.0), "BDI_II": (31.0, 9.0), "PAIN_NRS": (6.5, 1.8),
 }
 SEVERITY_LOADING = 0.8  # share of each instrument's baseline driven by the course's latent severity
 # Which patients an instrument is used for: (share of everyone, {indication: share}).
 INSTRUMENT_USE: dict[str, tuple[float, dict[str, float]]] = {
-    "PHQ9": (0.95, {}),
+    "PHQ9": (0.97, {}),
     "GAD7": (0.80, {"ANXIETY": 1.0}),
     "PCL5": (0.04, {"PTSD": 1.0}),
     "PAIN_NRS": (0.0, {"CHRONIC_PAIN": 1.0}),
@@ -164,7 +164,7 @@ INSTRUMENT_USE: dict[str, tuple[float, dict[str, float]]] = {
     "BDI_II": (0.0, {"TRD": 0.04, "MDD": 0.04, "BIPOLAR_DEP": 0.04}),
 }
 MADRS_USE_AT_MADRS_SITE = 0.70  # of patients whose indication prefers MADRS, at sites that rate it
-NO_BASELINE_VISIT = 0.07  # the whole intake battery is missing
+NO_BASELINE_VISIT = 0.06  # the whole intake battery is missing
 NO_ENDPOINT_VISIT = {"complete": 0.05, "stopped_by_2": 0.50, "stopped_later": 0.25}
 ITEM_MISSING = 0.03  # one instrument skipped at a visit that happened
 MADRS_MISSING = {"baseline": 0.10, "endpoint": 0.25, "follow_up": 0.50}  # clinician time is scarce

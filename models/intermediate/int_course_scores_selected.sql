@@ -11,8 +11,8 @@ courses as (
         patient_id,
         course_number,
         first_session_date,
-        baseline_window_start_date,
-        endpoint_window_end_date
+        {{ add_days('first_session_date', '-1 * ' ~ var('baseline_window_days')) }} as baseline_window_start_date,
+        {{ add_days('last_induction_session_date', var('endpoint_window_days')) }} as endpoint_window_end_date
     from {{ ref('int_courses_aggregated') }}
 ),
 

@@ -1,5 +1,5 @@
--- One row per treatment course: its dates, session counts, induction completion and the windows in
--- which its baseline and endpoint scores are looked for.
+-- One row per treatment course: its dates, session counts and whether it completed induction
+-- (induction_sessions induction sessions), with the first session of the patient's next course.
 with
 
 sessions as (
@@ -39,7 +39,5 @@ select
     maintenance_sessions,
     completed_sessions,
     induction_sessions >= {{ var('induction_sessions') }} as completed_induction,
-    first_session_route,
-    {{ add_days('first_session_date', '-1 * ' ~ var('baseline_window_days')) }} as baseline_window_start_date,
-    {{ add_days('last_induction_session_date', var('endpoint_window_days')) }} as endpoint_window_end_date
+    first_session_route
 from courses

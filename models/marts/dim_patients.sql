@@ -27,7 +27,7 @@ select
     sites.region,
     patients.indication,
     patients.primary_dx_icd10,
-    patients.indication_code_prefix = '' as dx_unmapped,
+    coalesce(patients.indication_code_prefix, '') = '' as dx_unmapped,
     patients.prior_failed_treatments,
     patients.age_at_first_session,
     patients.age_band,

@@ -40,8 +40,6 @@ select
     courses.completed_sessions,
     courses.completed_induction,
     courses.first_session_route,
-    courses.baseline_window_start_date,
-    courses.endpoint_window_end_date,
     primary_instruments.primary_instrument,
     primary_responses.baseline_score as primary_baseline_score,
     primary_responses.baseline_date as primary_baseline_date,

@@ -42,6 +42,10 @@ select
     responses.endpoint_date,
     {{ days_between('courses.first_session_date', 'responses.endpoint_date') }}
         as endpoint_days_since_first_session,
+    cast(
+        floor({{ days_between('courses.first_session_date', 'responses.endpoint_date') }} / 7.0)
+        as {{ dbt.type_int() }}
+    ) as endpoint_weeks_since_first_session,
     responses.min_baseline,
     responses.remission_max,
     responses.response_line_score,

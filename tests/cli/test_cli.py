@@ -21,7 +21,8 @@ def test_every_command_has_help_text(command):
 
     assert result.exit_code == 0
     assert cli.commands[command].help, f"{command} has no docstring"
-    assert cli.commands[command].help.split("\n")[0] in result.output
+    first_words = " ".join(cli.commands[command].help.split()[:4])
+    assert first_words in " ".join(result.output.split())
 
 
 def test_warehouse_flag_wins_over_environment_and_default(tmp_path):
