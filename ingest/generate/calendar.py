@@ -15,7 +15,8 @@ def epoch_day(day: dt.date) -> int:
     return (day - EPOCH).days
 
 
-def anchor_patients(rng: np.random.Generator, n_patients: int, timelines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+def anchor_patients(rng: np.random.Generator, n_patients: int,
+                    timelines: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Epoch day of each patient's day 0, given (patient index, relative day) arrays of everything dated.
 
     The whole timeline (earliest intake score to last follow-up) fits inside the calendar; its position

@@ -123,7 +123,7 @@ def truth_courses_frame(clinical: Clinical, patient_ids: pl.Series, anchor: np.n
         masked(courses.responder, None, pa.bool_()).alias("planted_responder"),
         masked(courses.remitter_intent, None, pa.bool_()).alias("planted_remitter_intent"),
         masked(truth.expected_remission, None, pa.float64()).alias("expected_remission_probability"),
-        masked(courses.relapse_days, ~courses.responder, pa.float64()).alias("planted_relapse_days"),
+        masked(visits.relapse_days, ~courses.responder, pa.float64()).alias("planted_relapse_days"),
         _int(truth.baseline, ~truth.has_baseline).alias("baseline_score"),
         _int(truth.endpoint, ~truth.has_endpoint).alias("endpoint_score"),
         masked(truth.responder, not_evaluable, pa.bool_()).alias("responder"),

@@ -62,6 +62,7 @@ SUBSTANCE_USE_TRUE, SUBSTANCE_USE_MISSING = 0.18, 0.10
 WEIGHT_MEDIAN_KG, WEIGHT_LOG_SD, WEIGHT_MIN_KG, WEIGHT_MAX_KG = 80.0, 0.20, 45.0, 150.0
 WEIGHT_MISSING_PATIENT = 0.03  # never weighed
 WEIGHT_MISSING_SESSION = 0.04
+WEIGHT_SESSION_SD_KG = 0.7  # re-weighing between sessions
 
 # ---- courses and sessions ----------------------------------------------------------------------------
 SECOND_COURSE_SHARE = 0.18
@@ -81,6 +82,7 @@ MAINTENANCE_MEAN_SESSIONS, MAINTENANCE_MAX_SESSIONS = 3.0, 8
 MAINTENANCE_GAP_DAYS = {"INTRANASAL": (7, 14), "other": (14, 42)}  # every 2-6 weeks; esketamine weekly
 DURATION_MIN = {"IV": (42, 6), "IM": (60, 10), "INTRANASAL": (125, 10), "ORAL": (90, 15), "SUBLINGUAL": (90, 15)}
 DURATION_MISSING = 0.03
+INCOMPLETE_DURATION_SHARE = (0.2, 0.8)  # a session stopped early lasts this share of a full one
 INCOMPLETE_SESSION = 0.02
 INCOMPLETE_LAST_SESSION_OF_STOPPER = 0.15
 
@@ -96,6 +98,11 @@ SEVERE_HYPERTENSION = {"IV": 0.0100, "IM": 0.0120, "INTRANASAL": 0.0080, "ORAL":
 SEVERE_BY_DBP_ONLY = 0.2  # of severe peaks: diastolic crossing alone
 DESATURATION = {"IV": 0.0030, "IM": 0.0040, "INTRANASAL": 0.0020, "ORAL": 0.0010, "SUBLINGUAL": 0.0010}
 SPO2_USUAL, SPO2_DIP_SD = 98.0, 1.5
+VITALS_RESTING_BOUNDS = {"sbp": 85, "dbp": 45, "hr": (45, 130)}  # lower bounds; upper ones sit under the lines
+VITALS_ROOM_UNDER_LINE = {"sbp": 10, "dbp": 8}  # resting values stay this far under the derived-event lines
+SEVERE_PEAK_ABOVE_LINE = {"sbp": 30, "dbp": 12}  # a severe peak lands 0..this above its line
+HR_MAX_CEILING = 200
+DESATURATION_DEPTH = (1, 8)  # a desaturation dips this far under the derived-desaturation line
 VITALS_MISSING = 0.08
 CADSS_MISSING = 0.20
 CADSS_MEAN = {"IV": 16.0, "IM": 18.0, "INTRANASAL": 14.0, "ORAL": 5.0, "SUBLINGUAL": 6.0}
@@ -154,6 +161,10 @@ SCORE_MODEL: dict[str, tuple[float, float]] = {
     "PCL5": (50.0, 13.0), "BDI_II": (31.0, 9.0), "PAIN_NRS": (6.5, 1.8),
 }
 SEVERITY_LOADING = 0.8  # share of each instrument's baseline driven by the course's latent severity
+NON_RESPONSE_ENDPOINT_RATIO = (0.6, 1.1)  # a non-responder's endpoint / baseline, before it is kept above the line
+# score noise around the planted value, in instrument SDs: an old intake score, an earlier in-window
+# score, weekly scores on the way to the endpoint, follow-ups while response holds, and the rise after relapse
+SCORE_NOISE_SD = {"old": 0.5, "early": 0.4, "weekly": 0.15, "held": 0.15, "relapse_rise": 0.2}
 # Which patients an instrument is used for: (share of everyone, {indication: share}).
 INSTRUMENT_USE: dict[str, tuple[float, dict[str, float]]] = {
     "PHQ9": (0.97, {}),

@@ -90,7 +90,7 @@ def _dosing(rng: np.random.Generator, patients: Patients, courses: Courses, cour
                      courses.fixed_mg[course])
     dose = np.where(weight_based, np.round(courses.mg_per_kg[course] * true_weight, 1), fixed)
     per_kg = np.where(weight_based, courses.mg_per_kg[course], params.REFERENCE_MG_PER_KG)
-    scale_drift = rng.normal(0.0, 0.7, n)  # a re-weighing between sessions
+    scale_drift = rng.normal(0.0, params.WEIGHT_SESSION_SD_KG, n)
     weight = np.round(np.clip(true_weight + scale_drift, params.WEIGHT_MIN_KG, params.WEIGHT_MAX_KG), 1)
     missing = patients.weight_missing[patient] | (rng.random(n) < params.WEIGHT_MISSING_SESSION)
     return route, dose, per_kg, weight, missing

@@ -38,7 +38,11 @@ class Assessments:
 
 
 def plant_scores(rng: np.random.Generator, clinical: Clinical, courses: Courses) -> tuple[np.ndarray, ...]:
-    """Baseline and endpoint (courses x instruments) on the flag's side of the response line."""
+    """Baseline and endpoint (courses x instruments) on the flag's side of the response line.
+
+    Also returns whether a responder may still miss remission, and each course's floor for intake
+    scores (one above the previous course's response line; 0 for first courses).
+    """
     n, k = courses.size, len(clinical.instruments)
     top = np.array([i.score_max for i in clinical.instruments], dtype=np.int64)
     ceiling = np.array([i.remission_max for i in clinical.instruments], dtype=np.int64)
@@ -49,6 +53,13 @@ def plant_scores(rng: np.random.Generator, clinical: Clinical, courses: Courses)
     z = loading * courses.severity_z[:, None] + np.sqrt(1.0 - loading**2) * rng.normal(0.0, 1.0, (n, k))
     # at least 1 and below the top, so both a responding and a non-responding endpoint exist
     baseline = np.clip(np.rint(mean + sd * z), 1, top - 1).astype(np.int64)
+    # A later course starts above the previous course's response line: its intake scores are that
+    # course's last follow-ups, and the patient came back because response was lost.
+    previous_floor = np.zeros_like(baseline)
+    for number in range(2, int(courses.number.max()) + 1):
+        later = np.flatnonzero(courses.number == number)
+        previous_floor[later] = clinical.response_line(baseline[later - 1]) + 1
+        baseline[later] = np.maximum(baseline[later], previous_floor[later])
     line = clinical.response_line(baseline)
 
     remission_possible = line > ceiling
@@ -57,9 +68,9 @@ def plant_scores(rng: np.random.Generator, clinical: Clinical, courses: Courses)
     keep_score = uniform_int(rng, np.broadcast_to(ceiling + 1, (n, k)).ravel(), line.ravel(), n * k).reshape(n, k)
     responder_score = np.where(remit, remit_score, keep_score)
     floor = np.where(baseline >= eligible_from, np.maximum(line + 1, ceiling + 1), line + 1)
-    drift = np.rint(baseline * rng.uniform(0.6, 1.1, (n, k))).astype(np.int64)
+    drift = np.rint(baseline * rng.uniform(*params.NON_RESPONSE_ENDPOINT_RATIO, (n, k))).astype(np.int64)
     endpoint = np.where(courses.responder[:, None], responder_score, np.clip(drift, floor, top))
-    return baseline, endpoint, remission_possible
+    return baseline, endpoint, remission_possible, previous_floor
 
 
 def _skip_share(kind: np.ndarray, madrs: bool) -> np.ndarray:
@@ -80,14 +91,14 @@ def draw_assessments(rng: np.random.Generator, clinical: Clinical, courses: Cour
 
     `uses` is (courses, instruments): the instrument is used for the course's patient.
     """
-    baseline, endpoint, remission_possible = plant_scores(rng, clinical, courses)
+    baseline, endpoint, remission_possible, previous_floor = plant_scores(rng, clinical, courses)
     n, slots = visits.day.shape
     kind = visits.kind
     base_col, end_col = int(np.flatnonzero(kind == BASE)[0]), int(np.flatnonzero(kind == END)[0])
     line = clinical.response_line(baseline)
     # how far through induction a weekly score is: it drifts from baseline toward the endpoint
     progress = (visits.day - visits.start_day[:, None]) / (visits.endpoint_day - visits.start_day)[:, None]
-    relapsed = visits.day - visits.endpoint_day[:, None] >= courses.relapse_days[:, None]
+    relapsed = visits.day - visits.endpoint_day[:, None] >= visits.relapse_days[:, None]
     has_baseline = np.zeros(baseline.shape, dtype=bool)
     has_endpoint = np.zeros(baseline.shape, dtype=bool)
     pieces: list[tuple[np.ndarray, ...]] = []
@@ -100,17 +111,20 @@ def draw_assessments(rng: np.random.Generator, clinical: Clinical, courses: Cour
 
         b, e, ln = baseline[:, j:j + 1], endpoint[:, j:j + 1], line[:, j:j + 1]
         top, sd = int(instrument.score_max), params.SCORE_MODEL[instrument.instrument][1]
-        noise = rng.normal(0.0, sd, (n, slots))
-        held = np.clip(np.rint(e + 0.15 * noise), 0, ln)  # responders before relapse stay at or under the line
-        lost = ln + 1 + np.floor(rng.random((n, slots)) * np.maximum(b + np.rint(0.2 * sd) - ln, 1))
+        noise = rng.normal(0.0, 1.0, (n, slots))
+        spread = {name: share * sd for name, share in params.SCORE_NOISE_SD.items()}
+        held = np.clip(np.rint(e + spread["held"] * noise), 0, ln)  # before relapse: at or under the line
+        rise = np.maximum(b + np.rint(spread["relapse_rise"]) - ln, 1)
+        lost = ln + 1 + np.floor(rng.random((n, slots)) * rise)  # after relapse: above the line
         late = np.floor(rng.random((n, slots)) * (ln + 1))  # looks like a response, but is out of window
         value = np.select(
             [kind == OLD, kind == EARLY, kind == BASE, kind == INTER, kind == END, kind == LATE],
-            [b + np.rint(0.5 * noise), b + np.rint(0.4 * noise), b, np.rint(b + (e - b) * progress + 0.15 * noise),
-             e, late],
+            [b + np.rint(spread["old"] * noise), b + np.rint(spread["early"] * noise), b,
+             np.rint(b + (e - b) * progress + spread["weekly"] * noise), e, late],
             np.where(relapsed, lost, held),
         )
         value = np.clip(value, 0, top).astype(np.int64)
+        value[:, kind == EARLY] = np.maximum(value[:, kind == EARLY], previous_floor[:, j:j + 1])
         row, slot = np.nonzero(scored)
         pieces.append((courses.patient[row], visits.day[row, slot], np.full(row.size, j), value[row, slot]))
     patient, day, instrument_index, score = (np.concatenate(p) for p in zip(*pieces, strict=True))

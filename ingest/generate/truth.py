@@ -124,7 +124,8 @@ class TruthTotals:
         return {
             "generator_version": params.GENERATOR_VERSION,
             "seed": seed, "patients": patients, "sites": sites, "format": fmt, "clinic_code": code,
-            "calendar": {"first_date": params.CALENDAR_FIRST.isoformat(), "last_date": params.CALENDAR_LAST.isoformat()},
+            "calendar": {"first_date": params.CALENDAR_FIRST.isoformat(),
+                         "last_date": params.CALENDAR_LAST.isoformat()},
             "definitions": self.clinical.definitions.as_dict(),
             "rows": rows,
             "courses": int(self.courses.sum()),
@@ -141,14 +142,17 @@ class TruthTotals:
             },
             "durability": {
                 "relapse_median_days_by_indication": params.RELAPSE_MEDIAN_DAYS,
+                "relapse_distribution": "exponential from the endpoint date, capped at the next course's first "
+                                        "intake score (truth_courses.planted_relapse_days is the capped value)",
                 "relapse_hazard_per_day_by_indication": {k: float(np.log(2.0) / v)
                                                          for k, v in params.RELAPSE_MEDIAN_DAYS.items()},
                 "follow_up_gap_days": list(params.FOLLOW_UP_GAP_DAYS),
                 "follow_up_duration_days": list(params.FOLLOW_UP_DURATION_DAYS),
             },
-            "ae_rate_per_100_sessions": {t: float(v * per_100)
-                                         for t, v in zip(self.clinical.event_terms, self.reported_expected, strict=True)},
-            "derived_only_event_rate_per_100_sessions": {t: v * per_100 for t, v in sorted(self.derived_expected.items())},
+            "ae_rate_per_100_sessions": {
+                t: float(v * per_100) for t, v in zip(self.clinical.event_terms, self.reported_expected, strict=True)},
+            "derived_only_event_rate_per_100_sessions": {
+                t: v * per_100 for t, v in sorted(self.derived_expected.items())},
             "severe_hypertension": {
                 "probability_by_route": params.SEVERE_HYPERTENSION,
                 "expected_share_of_sessions_by_route": {

@@ -12,6 +12,11 @@ Slots, in time order within a course (days relative to the patient's first sessi
 
 Every slot of a course falls on a different day, and a course's slots end before the next course's
 baseline window opens, so no instrument has two scores on one date and no score can serve two courses.
+
+Durability counts every score after the endpoint and before the next course's first session, so the
+next course's intake scores are follow-ups of this one: a patient who comes back for a new course has
+lost response by then. The effective relapse is therefore capped at the next course's first intake
+visit, and scores.py keeps those intake scores above this course's response line.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Visits:
     start_day: np.ndarray  # (courses,): first session
     endpoint_day: np.ndarray  # (courses,)
     followed: np.ndarray  # (courses,): responders with an endpoint visit are scored after it
+    relapse_days: np.ndarray  # (courses,): endpoint -> loss of response, capped at the next course's intake
 
 
 def slot_kinds(clinical: Clinical) -> np.ndarray:
@@ -85,5 +91,9 @@ def draw_visits(rng: np.random.Generator, clinical: Clinical, courses: Courses, 
     late = np.flatnonzero(kind == LATE)
     day[:, late] = (window_closes + uniform_int(rng, 1, params.LATE_SCORE_MAX_DAYS, n))[:, None]
     happens[:, late] = (~followed & (rng.random(n) < params.LATE_SCORE_SHARE) & (day[:, late[0]] < horizon))[:, None]
+    first_intake = np.where(happens[:, EARLY], day[:, EARLY], day[:, BASE])
+    next_intake = np.append(first_intake[1:], 0)  # a patient's courses are consecutive rows
+    relapse = np.where(courses.has_next, np.minimum(courses.relapse_days, next_intake - endpoint_day),
+                       courses.relapse_days)
     return Visits(kind=kind, day=day, happens=happens, start_day=start, endpoint_day=endpoint_day,
-                  followed=followed)
+                  followed=followed, relapse_days=relapse)
