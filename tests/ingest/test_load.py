@@ -169,3 +169,13 @@ def test_empty_clinic_without_optional_files_loads(write_source, settings):
 
     assert raw_counts(settings.warehouse) == {"sites": 2, "patients": 3, "sessions": 0, "assessments": 0,
                                               "adverse_events": 0}
+
+
+def test_windows_line_endings_and_byte_order_mark_are_read(write_source, settings):
+    crlf = {t: ("\ufeff" if t == "sites" else "") + text.replace("\n", "\r\n") for t, text in GOOD_SOURCE.items()}
+
+    load_source(write_source(**crlf), settings)
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    assert con.execute("SELECT site_id, region FROM raw.sites ORDER BY 1").fetchall() == [("S1", "CA"), ("S2", "TX")]
+    assert con.execute("SELECT completed FROM raw.sessions WHERE session_id = 'V3'").fetchone() == (False,)
