@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ LOADS_DDL = (
     "started_at TIMESTAMP, finished_at TIMESTAMP, outcome VARCHAR, site_ids VARCHAR[], message VARCHAR, "
     "replaced_by VARCHAR)",
     "CREATE TABLE IF NOT EXISTS raw.load_files (load_id VARCHAR, table_name VARCHAR, file_name VARCHAR, "
-    "content_hash VARCHAR, row_count BIGINT)",
+    "content_hash VARCHAR, row_count BIGINT, size_bytes BIGINT)",
 )
 INGEST_MEMORY_LIMIT = "3GB"  # 1M patients must load within 4 GiB of resident memory; DuckDB spills past this
 
@@ -80,15 +80,16 @@ def load_source(source_dir: Path, settings: Settings, *, drop_unknown_columns: b
         with ThreadPoolExecutor(max_workers=1) as pool:
             files, violations = find_table_files(source_dir, contract())
             hashes = {name: pool.submit(file_sha256, path) for name, path in files.items()}
+            unchanged = _identical_load(con, files, hashes) if not violations else None
+            if unchanged:
+                return LoadSummary(source_dir, settings.warehouse, "unchanged", unchanged, seconds=_since(started))
             checked, found, total = _check_files(con, files, drop_unknown_columns, on_progress)
             violations += found
             total += len(violations) - len(found)
             digests = {name: future.result() for name, future in hashes.items()}
         load_id = f"{started_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         site_ids = _source_site_ids(con, checked)
-        replaced, unchanged, clinic_problems = _clinic_loads(con, site_ids, digests)
-        if not violations and not clinic_problems and unchanged:
-            return LoadSummary(source_dir, settings.warehouse, "unchanged", unchanged, seconds=_since(started))
+        replaced, clinic_problems = _clinic_loads(con, site_ids)
         if not violations:
             clinic_problems += _warehouse_duplicates(con, checked, replaced)
         violations += clinic_problems
@@ -179,11 +180,35 @@ def _source_site_ids(con: duckdb.DuckDBPyConnection, checked: dict[str, SourceFi
     return [r[0] for r in rows]
 
 
-def _clinic_loads(con: duckdb.DuckDBPyConnection, site_ids: list[str],
-                  digests: dict[str, str]) -> tuple[list[str], str | None, list[Violation]]:
-    """Earlier loads of this clinic (sharing a site id): the ones to replace, or the identical one."""
+def _identical_load(con: duckdb.DuckDBPyConnection, files: dict[str, Path],
+                    hashes: dict[str, Future[str]]) -> str | None:
+    """The current load with byte-identical files, if any: loading it again changes nothing.
+
+    File sizes are compared first, so hashes are awaited only when a load could match.
+    """
+    if not table_exists(con, RAW, "load_files"):
+        return None
+    sizes = {name: path.stat().st_size for name, path in files.items()}
+    candidates = [load_id for (load_id,) in con.execute(
+        "SELECT f.load_id FROM raw.load_files AS f JOIN raw.loads AS l USING (load_id) "
+        "WHERE l.outcome = 'loaded' GROUP BY f.load_id "
+        "HAVING list_sort(list(f.table_name || '=' || f.size_bytes)) = $sizes",
+        {"sizes": sorted(f"{name}={size}" for name, size in sizes.items())}).fetchall()]
+    if not candidates:
+        return None
+    digests = {name: future.result() for name, future in hashes.items()}
+    for load_id in candidates:
+        stored = dict(con.execute("SELECT table_name, content_hash FROM raw.load_files WHERE load_id = ?",
+                                  [load_id]).fetchall())
+        if stored == digests:
+            return load_id
+    return None
+
+
+def _clinic_loads(con: duckdb.DuckDBPyConnection, site_ids: list[str]) -> tuple[list[str], list[Violation]]:
+    """Earlier loads of this clinic (sharing a site id), which this load replaces."""
     if not site_ids or not table_exists(con, RAW, "sites"):
-        return [], None, []
+        return [], []
     rows = con.execute(
         "SELECT load_id, list(DISTINCT site_id ORDER BY site_id) FROM raw.sites GROUP BY load_id "
         "HAVING list_has_any(list(site_id), $sites) ORDER BY load_id", {"sites": site_ids}).fetchall()
@@ -193,13 +218,7 @@ def _clinic_loads(con: duckdb.DuckDBPyConnection, site_ids: list[str],
                   "; a newer export must carry all of the clinic's sites")
         for load_id, old in rows if set(old) - set(site_ids)
     ]
-    replaced = [r[0] for r in rows]
-    if len(rows) == 1 and set(rows[0][1]) == set(site_ids):
-        stored = dict(con.execute("SELECT table_name, content_hash FROM raw.load_files WHERE load_id = ?",
-                                  [rows[0][0]]).fetchall())
-        if stored == digests:
-            return replaced, rows[0][0], problems
-    return replaced, None, problems
+    return [r[0] for r in rows], problems
 
 
 def _warehouse_duplicates(con: duckdb.DuckDBPyConnection, checked: dict[str, SourceFile],
@@ -252,8 +271,9 @@ def _write(con: duckdb.DuckDBPyConnection, checked: dict[str, SourceFile], load_
         con.execute("INSERT INTO raw.loads VALUES ($load_id, $path, $started, $finished, 'loaded', $sites, "
                     "$message, NULL)", {"load_id": load_id, "path": str(source_dir), "started": started_at,
                                         "finished": finished, "sites": site_ids, "message": None})
-        con.executemany("INSERT INTO raw.load_files VALUES (?, ?, ?, ?, ?)", [
-            (load_id, name, source.name, digests[name], rows.get(name, 0)) for name, source in checked.items()])
+        con.executemany("INSERT INTO raw.load_files VALUES (?, ?, ?, ?, ?, ?)", [
+            (load_id, name, source.name, digests[name], rows.get(name, 0), source.path.stat().st_size)
+            for name, source in checked.items()])
         on_progress(1)
     return rows
 
