@@ -9,7 +9,7 @@ DEMO_SEED ?= 42
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install lint clean browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kow needs Python 3.11 or newer")'
@@ -28,7 +28,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: lint
+# Browser tests drive Debian's chromium (Playwright cannot download its own browser offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  (apt-get install -y -q chromium fonts-dejavu-core >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium fonts-dejavu-core >/dev/null)) \
+	  || { echo "Could not install chromium: run 'apt-get install chromium' as root"; exit 1; }; }
+
+test: lint browser
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 clean:
