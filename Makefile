@@ -23,6 +23,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kow generate --patients $(DEMO_PATIENTS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
 	$(BIN)/kow ingest $(DEMO_DIR)
+	$(BIN)/kow build
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

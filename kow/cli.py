@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 
 from core.config import resolve_settings
 from core.errors import KowError
@@ -66,6 +67,56 @@ def ingest(source_dir: Path, warehouse: Path | None, drop_unknown_columns: bool)
     with click.progressbar(length=load_steps(), label="Checking and loading", file=sys.stderr) as bar:
         summary = load_source(source_dir, settings, drop_unknown_columns=drop_unknown_columns,
                               on_progress=bar.update)
+    click.echo(summary.describe())
+
+
+class _LazyBar:
+    """A progress bar whose length is learnt once the work starts (dbt tells how many nodes it will run)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+
+    def total(self, length: int) -> None:
+        self._bar = click.progressbar(length=length, label=self.label, file=sys.stderr)
+        self._bar.__enter__()
+
+    def update(self, steps: int) -> None:
+        if self._bar is not None:
+            self._bar.update(steps)
+
+    def __enter__(self) -> _LazyBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+def _parse_vars(ctx: click.Context, param: click.Parameter, value: str | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise click.BadParameter(f"not valid JSON or YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("give a mapping, e.g. '{\"response_reduction\": 0.4}'")
+    return parsed
+
+
+@cli.command()
+@warehouse_option
+@click.option("--vars", "vars_", callback=_parse_vars, default=None, metavar="JSON",
+              help="Definition overrides as JSON/YAML, e.g. '{\"course_gap_days\": 60}' (names from dbt_project.yml).")
+@click.option("--select", default=None, help="Build only these dbt nodes (dbt --select syntax).")
+def build(warehouse: Path | None, vars_: dict[str, Any] | None, select: str | None) -> None:
+    """Build the outcome tables (dbt build: seeds, models, unit and data tests) from the loaded data."""
+    from kow.build import build_models
+
+    settings = resolve_settings(warehouse)
+    with _LazyBar("Building models and tests") as bar:
+        summary = build_models(settings, vars=vars_, on_progress=bar.update, on_total=bar.total, select=select)
     click.echo(summary.describe())
 
 
