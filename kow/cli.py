@@ -120,6 +120,20 @@ def build(warehouse: Path | None, vars_: dict[str, Any] | None, select: str | No
     click.echo(summary.describe())
 
 
+@cli.command()
+@warehouse_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/latest"),
+              show_default=True, help="Folder for report.html.")
+def analyze(warehouse: Path | None, out: Path) -> None:
+    """Estimate event rates, response, trajectories and durability from the marts; write analysis.* and a report."""
+    from analysis.run import ANALYSIS_STEPS, analyze_warehouse
+
+    settings = resolve_settings(warehouse)
+    with click.progressbar(length=ANALYSIS_STEPS, label="Analysing", file=sys.stderr) as bar:
+        summary = analyze_warehouse(settings, out_dir=out, on_progress=bar.update)
+    click.echo(summary.describe())
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m kow.cli`
     cli()
 

@@ -1,0 +1,1 @@
+"""Stage 3: marts -> analysis.* with statsmodels (issue #5)."""
