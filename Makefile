@@ -24,6 +24,7 @@ demo: $(STAMP)
 	$(BIN)/kow generate --patients $(DEMO_PATIENTS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
 	$(BIN)/kow ingest $(DEMO_DIR)
 	$(BIN)/kow build
+	$(BIN)/kow analyze
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

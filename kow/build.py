@@ -58,7 +58,7 @@ class NodeResult:
     def describe(self) -> str:
         text = f"{self.unique_id} ({self.name}): {self.status}"
         if self.message:
-            text += f": {self.message.strip()}"
+            text += ": " + self.message.replace("\r\n", "\n").strip()
         if self.relation and self.resource_type == "test" and self.failed:
             text += f" (failing rows stored in {self.relation})"
         return text
@@ -237,13 +237,19 @@ def _invoke(
     if overrides:
         args += ["--vars", json.dumps(dict(overrides))]
     lock = threading.Lock()
+    total_reported: list[int] = []
 
     def callback(event: Any) -> None:
+        # dbt calls back from its worker threads. The first "N of TOTAL START" line carries the total
+        # with unit tests (ConcurrencyLine's node_count leaves them out); each finished node is one step.
         name = event.info.name
-        if name == "ConcurrencyLine":
-            on_total(int(event.data.node_count))
+        if name == "LogStartLine" and not total_reported:
+            with lock:
+                if not total_reported:
+                    total_reported.append(int(event.data.total))
+                    on_total(total_reported[0])
         elif name == "NodeFinished":
-            with lock:  # dbt calls back from its worker threads
+            with lock:
                 on_progress(1)
 
     environment = {
@@ -292,6 +298,7 @@ def _close_dbt_connections() -> None:
 def _node_result(result: Any) -> NodeResult:
     node = result.node
     relation = getattr(node, "relation_name", None)
+    relation = relation.replace('"', "") if relation else None
     return NodeResult(
         unique_id=node.unique_id,
         name=node.name,

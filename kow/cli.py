@@ -134,6 +134,65 @@ def analyze(warehouse: Path | None, out: Path) -> None:
     click.echo(summary.describe())
 
 
+@cli.group(cls=KowGroup)
+def cohort() -> None:
+    """Researcher cohorts defined in YAML: members, attrition, outcomes and comparisons."""
+
+
+@cohort.command("run")
+@click.argument("definition", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@warehouse_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder [default: reports/cohorts/<definition name>].")
+def cohort_run(definition: Path, warehouse: Path | None, out: Path | None) -> None:
+    """Select DEFINITION's cohort; write attrition.csv, members.parquet, summary.csv and report.html."""
+    from analysis.cohorts.run import run_cohort
+
+    out_dir = out or Path("reports/cohorts") / definition.stem
+    click.echo(run_cohort(definition, resolve_settings(warehouse), out_dir).describe())
+
+
+@cohort.command("compare")
+@click.argument("first", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("second", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@warehouse_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write compare.csv to this folder.")
+def cohort_compare(first: Path, second: Path, warehouse: Path | None, out: Path | None) -> None:
+    """Put two cohorts side by side: response and event rates, their differences with intervals."""
+    from analysis.cohorts.compare import compare_cohorts
+
+    click.echo(compare_cohorts(first, second, resolve_settings(warehouse), out).describe())
+
+
+@cli.command()
+@warehouse_option
+@click.option("--cohort", "cohort_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Export only this cohort's rows (YAML definition).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="parquet", show_default=True,
+              help="File format.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write.")
+@click.option("--aggregates-only", is_flag=True,
+              help="Only small-cell-suppressed aggregates (for sharing outside), no de-identified rows.")
+def export(warehouse: Path | None, cohort_file: Path | None, fmt: str, out: Path, aggregates_only: bool) -> None:
+    """Export the marts (de-identified rows) and suppressed aggregates, each with a manifest.json."""
+    from kow.export import export_warehouse
+
+    summary = export_warehouse(resolve_settings(warehouse), cohort=cohort_file, fmt=fmt, out_dir=out,
+                               aggregates_only=aggregates_only)
+    click.echo(summary.describe())
+
+
+@cli.command()
+@warehouse_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port on localhost.")
+def docs(warehouse: Path | None, port: int) -> None:
+    """Generate the dbt docs site for the models and serve it on localhost until Ctrl-C."""
+    from kow.export import serve_dbt_docs
+
+    serve_dbt_docs(resolve_settings(warehouse), port, ready=lambda url: click.echo(f"dbt docs at {url}"))
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m kow.cli`
     cli()
 

@@ -53,10 +53,8 @@ select
 from flags
 inner join derivable_terms
     on flags.derived_rule = derivable_terms.derived_rule
-where not exists (
-    select 1
-    from reported
-    where
-        reported.session_id = flags.session_id
-        and reported.event_term = derivable_terms.event_term
-)
+left join reported
+    on
+        flags.session_id = reported.session_id
+        and derivable_terms.event_term = reported.event_term
+where reported.session_id is null

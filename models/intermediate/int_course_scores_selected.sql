@@ -39,8 +39,8 @@ candidates as (
     inner join assessments
         on
             courses.patient_id = assessments.patient_id
-            and assessments.assessed_on >= courses.baseline_window_start_date
-            and assessments.assessed_on <= courses.endpoint_window_end_date
+            and courses.baseline_window_start_date <= assessments.assessed_on
+            and courses.endpoint_window_end_date >= assessments.assessed_on
 ),
 
 ranked as (

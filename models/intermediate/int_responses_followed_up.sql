@@ -56,10 +56,10 @@ followups as (
         on
             responders.patient_id = assessments.patient_id
             and responders.instrument = assessments.instrument
-            and assessments.assessed_on > responders.endpoint_date
+            and responders.endpoint_date < assessments.assessed_on
             and (
                 courses.next_course_first_session_date is null
-                or assessments.assessed_on < courses.next_course_first_session_date
+                or courses.next_course_first_session_date > assessments.assessed_on
             )
 ),
 

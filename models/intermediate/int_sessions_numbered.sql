@@ -2,20 +2,27 @@
 -- a session starts a new course when it comes course_gap_days or more after the previous session.
 -- The induction is the first induction_sessions sessions of a course that fall within
 -- induction_window_days of its first session (day induction_window_days counts); the rest is maintenance.
+-- Narrow on purpose (two sorts of the keys only); fct_sessions joins the vitals back.
 with
 
 sessions as (
-    select * from {{ ref('stg_kow__sessions') }}
+    select
+        session_id,
+        patient_id,
+        session_date,
+        route,
+        completed
+    from {{ ref('stg_kow__sessions') }}
 ),
 
 with_previous as (
     select
         *,
-        lag(session_date) over (
-            partition by patient_id
-            order by session_date, session_id
-        ) as previous_session_date
+        lag(session_date) over patient_order as previous_session_date,
+        row_number() over patient_order as patient_session_seq,
+        first_value(session_date) over patient_order as patient_first_session_date
     from sessions
+    window patient_order as (partition by patient_id order by session_date, session_id)
 ),
 
 course_starts as (
@@ -35,32 +42,28 @@ course_starts as (
 with_course as (
     select
         *,
-        sum(starts_course) over (
-            partition by patient_id
-            order by session_date, session_id
-            rows between unbounded preceding and current row
-        ) as course_number
+        -- the running count of course starts numbers the courses; the latest start so far is this
+        -- session's course start
+        sum(starts_course) over patient_so_far as course_number,
+        max(case when starts_course = 1 then patient_session_seq end) over patient_so_far
+            as course_start_seq,
+        max(case when starts_course = 1 then session_date end) over patient_so_far
+            as course_first_session_date
     from course_starts
+    window patient_so_far as (
+        partition by patient_id
+        order by session_date, session_id
+        rows between unbounded preceding and current row
+    )
 ),
 
-within_course as (
+numbered as (
     select
         *,
-        row_number() over (
-            partition by patient_id, course_number
-            order by session_date, session_id
-        ) as session_number,
-        min(session_date) over (partition by patient_id, course_number) as course_first_session_date,
-        min(session_date) over (partition by patient_id) as patient_first_session_date
-    from with_course
-),
-
-with_offsets as (
-    select
-        *,
+        patient_session_seq - course_start_seq + 1 as session_number,
         {{ days_between('course_first_session_date', 'session_date') }} as days_since_course_start,
         {{ days_between('patient_first_session_date', 'session_date') }} as days_since_first_session
-    from within_course
+    from with_course
 )
 
 select
@@ -82,17 +85,5 @@ select
     days_since_course_start,
     days_since_first_session,
     route,
-    dose_mg,
-    weight_kg,
-    duration_min,
-    sbp_pre,
-    dbp_pre,
-    hr_pre,
-    sbp_max,
-    dbp_max,
-    hr_max,
-    spo2_min,
-    cadss_total,
-    completed,
-    load_id
-from with_offsets
+    completed
+from numbered

@@ -1,8 +1,12 @@
 -- One row per session, with its course, phase, dose per kg, vitals and the adverse events it had.
 with
 
-sessions as (
+numbered as (
     select * from {{ ref('int_sessions_numbered') }}
+),
+
+sessions as (
+    select * from {{ ref('stg_kow__sessions') }}
 ),
 
 patients as (
@@ -30,19 +34,19 @@ derived_events as (
 )
 
 select
-    sessions.session_id,
-    sessions.patient_id,
+    numbered.session_id,
+    numbered.patient_id,
     patients.site_id,
     patients.indication,
-    sessions.course_number,
-    sessions.session_number,
-    sessions.phase,
-    sessions.session_date,
-    sessions.course_first_session_date,
-    sessions.days_since_course_start,
-    cast(floor(sessions.days_since_course_start / 7.0) as {{ dbt.type_int() }}) as weeks_since_course_start,
-    sessions.days_since_first_session,
-    cast(floor(sessions.days_since_first_session / 7.0) as {{ dbt.type_int() }}) as weeks_since_first_session,
+    numbered.course_number,
+    numbered.session_number,
+    numbered.phase,
+    numbered.session_date,
+    numbered.course_first_session_date,
+    numbered.days_since_course_start,
+    cast(floor(numbered.days_since_course_start / 7.0) as {{ dbt.type_int() }}) as weeks_since_course_start,
+    numbered.days_since_first_session,
+    cast(floor(numbered.days_since_first_session / 7.0) as {{ dbt.type_int() }}) as weeks_since_first_session,
     sessions.route,
     sessions.dose_mg,
     sessions.weight_kg,
@@ -72,10 +76,12 @@ select
     cast(coalesce(reported_events.events, 0) as {{ dbt.type_int() }}) as reported_adverse_events,
     cast(coalesce(derived_events.events, 0) as {{ dbt.type_int() }}) as derived_adverse_events,
     sessions.load_id
-from sessions
+from numbered
+inner join sessions
+    on numbered.session_id = sessions.session_id
 left join patients
-    on sessions.patient_id = patients.patient_id
+    on numbered.patient_id = patients.patient_id
 left join reported_events
-    on sessions.session_id = reported_events.session_id
+    on numbered.session_id = reported_events.session_id
 left join derived_events
-    on sessions.session_id = derived_events.session_id
+    on numbered.session_id = derived_events.session_id

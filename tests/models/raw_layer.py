@@ -78,7 +78,9 @@ def insert_rows(path: Path, table: str, rows: Iterable[Mapping[str, Any]], *, lo
     return len(values)
 
 
-def record_load(path: Path, *, load_id: str = LOAD_ID, site_ids: Sequence[str] = (), source_path: str = "clinic") -> None:
+def record_load(
+    path: Path, *, load_id: str = LOAD_ID, site_ids: Sequence[str] = (), source_path: str = "clinic"
+) -> None:
     """A 'loaded' row in raw.loads, as the ingest writes after a successful load."""
     with duckdb.connect(str(path)) as con:
         con.execute(
