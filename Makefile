@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/kow ingest $(DEMO_DIR)
 	$(BIN)/kow build
 	$(BIN)/kow analyze
+	$(BIN)/kow dashboard
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

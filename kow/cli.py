@@ -9,7 +9,7 @@ from typing import Any
 import click
 import yaml
 
-from core.config import resolve_settings
+from core.config import Settings, resolve_settings
 from core.errors import KowError
 
 
@@ -118,6 +118,14 @@ def build(warehouse: Path | None, vars_: dict[str, Any] | None, select: str | No
     with _LazyBar("Building models and tests") as bar:
         summary = build_models(settings, vars=vars_, on_progress=bar.update, on_total=bar.total, select=select)
     click.echo(summary.describe())
+    _publish(settings)
+
+
+def _publish(settings: Settings) -> None:
+    """Refresh the dashboard's aggregate-only file after the warehouse changed."""
+    from analysis.publish import publish_aggregates
+
+    click.echo(publish_aggregates(settings).describe())
 
 
 @cli.command()
@@ -132,6 +140,18 @@ def analyze(warehouse: Path | None, out: Path) -> None:
     with click.progressbar(length=ANALYSIS_STEPS, label="Analysing", file=sys.stderr) as bar:
         summary = analyze_warehouse(settings, out_dir=out, on_progress=bar.update)
     click.echo(summary.describe())
+    _publish(settings)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@warehouse_option
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="Port on localhost.")
+@click.argument("streamlit_args", nargs=-1, type=click.UNPROCESSED)
+def dashboard(warehouse: Path | None, port: int, streamlit_args: tuple[str, ...]) -> None:
+    """Serve the leadership dashboard over the published aggregates; extra options go to Streamlit."""
+    from dashboards.serve import run_dashboard
+
+    raise SystemExit(run_dashboard(resolve_settings(warehouse), port=port, extra_args=streamlit_args))
 
 
 @cli.group(cls=KowGroup)
