@@ -30,7 +30,10 @@ def _execute(name: str, warehouse: Path, cwd: Path) -> str:
     client = NotebookClient(notebook, timeout=600, startup_timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd)}})
     try:
-        client.execute(env={**os.environ, "KOW_WAREHOUSE": str(warehouse)})
+        # importing streamlit (the dashboard tests do) sets MPLBACKEND=Agg process-wide; an analyst's kernel
+        # has no such setting, and with it figures would not be shown inline
+        env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+        client.execute(env=env | {"KOW_WAREHOUSE": str(warehouse)})
     except CellExecutionError as exc:
         pytest.fail(f"{name} failed:\n{ANSI.sub('', str(exc))[-3000:]}")
     texts, images = [], 0
