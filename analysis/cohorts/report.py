@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import jinja2
 import polars as pl
 
 from analysis.cohorts import figures
 from analysis.cohorts.evaluate import CohortResult
+from analysis.report import format_cell
 from analysis.suppression import ALL
 
 TEMPLATE = "report.html.j2"
@@ -27,20 +27,8 @@ class _Table:
     first_number: int  # columns from here on are right-aligned
 
 
-def _fmt(value: Any, kind: str) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "—"
-    if kind == "pct":
-        return f"{100.0 * float(value):.1f}%"
-    if kind == "num":
-        return f"{float(value):,.2f}"
-    if kind == "int":
-        return f"{int(value):,}"
-    return str(value)
-
-
 def _table(frame: pl.DataFrame, columns: Sequence[tuple[str, str, str]], first_number: int) -> _Table:
-    rows = [[_fmt(row[name], kind) for name, _, kind in columns] for row in frame.iter_rows(named=True)]
+    rows = [[format_cell(row[name], kind) for name, _, kind in columns] for row in frame.iter_rows(named=True)]
     status = [str(row.get("status") or "") for row in frame.iter_rows(named=True)]
     return _Table([header for _, header, _ in columns], rows, status, first_number)
 

@@ -14,7 +14,7 @@ import polars as pl
 TEMPLATE = "report.html.j2"
 REPORT_FILE = "report.html"
 
-# (column, header, format) per table as shown; formats are applied by _cell
+# (column, header, format) per table as shown; formats are applied by format_cell
 Column = tuple[str, str, str]
 
 
@@ -34,7 +34,8 @@ class ReportInput:
     problems: Sequence[Mapping[str, str]] = field(default_factory=list)
 
 
-def _cell(value: Any, fmt: str) -> str:
+def format_cell(value: Any, fmt: str) -> str:
+    """A table cell as the reports show it: int, pct, p (p-value), num[digits], else text; missing as a dash."""
     if value is None or (isinstance(value, float) and value != value):
         return "—"
     if fmt == "int":
@@ -51,7 +52,7 @@ def _cell(value: Any, fmt: str) -> str:
 def display(frame: pl.DataFrame, columns: Sequence[Column]) -> dict[str, Any]:
     """Headers and formatted rows of a table, only the given columns, in their order."""
     present = [c for c in columns if c[0] in frame.columns]
-    rows = [[_cell(row[name], fmt) for name, _, fmt in present] for row in frame.iter_rows(named=True)]
+    rows = [[format_cell(row[name], fmt) for name, _, fmt in present] for row in frame.iter_rows(named=True)]
     return {"headers": [header for _, header, _ in present], "rows": rows,
             "align": ["text" if fmt == "text" else "number" for _, _, fmt in present],
             "status": [row.get("status") or "ok" for row in frame.iter_rows(named=True)]}
