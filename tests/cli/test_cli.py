@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -11,17 +12,27 @@ from core.config import resolve_settings
 from kow.cli import cli
 
 
-def _commands() -> list[str]:
-    return sorted(cli.commands)
+def _commands(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command path, subcommands of groups (kow cohort run) included."""
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths += _commands(command, (*prefix, name))
+    return paths
 
 
-@pytest.mark.parametrize("command", _commands())
-def test_every_command_has_help_text(command):
-    result = CliRunner().invoke(cli, [command, "--help"])
+@pytest.mark.parametrize("path", _commands(), ids=" ".join)
+def test_every_command_has_help_text(path):
+    command: click.Command = cli
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+
+    result = CliRunner().invoke(cli, [*path, "--help"])
 
     assert result.exit_code == 0
-    assert cli.commands[command].help, f"{command} has no docstring"
-    first_words = " ".join(cli.commands[command].help.split()[:4])
+    assert command.help, f"{' '.join(path)} has no docstring"
+    first_words = " ".join(command.help.split()[:4])
     assert first_words in " ".join(result.output.split())
 
 
