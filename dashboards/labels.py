@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.definitions import load_instruments
+from core.definitions import load_definitions, load_instruments
 
 ALL = "All"
 
@@ -95,8 +95,9 @@ def definition(metric: str, about: Mapping[str, str]) -> str:
 
 
 def template_values(about: Mapping[str, str]) -> dict[str, str]:
-    reduction = float(about.get("response_reduction", "0.5"))
-    alpha = float(about.get("alpha", "0.05"))
+    defaults = load_definitions()  # a file published before `about` carried these falls back to the project's
+    reduction = float(about.get("response_reduction", defaults.response_reduction))
+    alpha = float(about.get("alpha", defaults.alpha))
     ceilings = ", ".join(f"{i.instrument} <= {i.remission_max:g}" for i in load_instruments().values())
     return {**about, "reduction_pct": f"{100 * reduction:g}", "kept_pct": f"{100 * (1 - reduction):g}",
             "level": f"{100 * (1 - alpha):g}", "ceilings": ceilings}
