@@ -80,12 +80,15 @@ def test_page_opens_in_the_browser_with_its_charts_and_no_error(
 def test_site_filter_chosen_in_the_sidebar_changes_the_figures(served: tuple[str, Settings], page: Page):
     base, _ = served
     open_page(page, base, "overview")
-    before = page.get_by_test_id("stMetricValue").first.inner_text()
+    # the metrics render one by one: read the Patients metric by its label, not whichever came first
+    patients = page.get_by_test_id("stMetric").filter(has_text="Patients").get_by_test_id("stMetricValue").first
+    patients.wait_for(timeout=WAIT_MS)
+    before = patients.inner_text()
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Site").click()
     page.get_by_role("option", name="Clinic 1 (NV)").click()
     page.get_by_text("Clinic 1 (NV) · All indications", exact=False).first.wait_for(timeout=WAIT_MS)
     wait_rendered(page, "Overview", 1)
-    after = page.get_by_test_id("stMetricValue").first.inner_text()
+    after = patients.inner_text()
     assert before == "1,500"
     assert after != before
     page.get_by_role("link", name="Sites").click()  # the filter stays chosen on the next page
