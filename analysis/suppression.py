@@ -5,15 +5,16 @@ so each count sits in margins: a total and its parts along one dimension (site '
 sites; year = sum of its months). definitions.md asks that a count below ``min_cell_size`` be
 suppressed "together with whatever would let it be recomputed from the row or column totals":
 
-- primary: 1 <= count < min_cell_size is suppressed. A zero is shown, as public reporting does
-  (domain-facts.md: "CMS suppresses counts 1-10"); the cube lists only combinations that occur, so
-  hiding zeros would hide nothing.
-- complementary: in any margin where exactly one member is suppressed, the smallest other part
-  (else the total) is suppressed too, repeated until no margin has a lone suppressed member. Then no
-  suppressed count equals a shown total minus shown parts.
+- primary: every count below ``min_cell_size`` is suppressed, zero included, as definitions.md writes it
+  ("any count below 11"). The cubes are completed on a fixed grid first (analysis/publish/grid.py), so a
+  combination with nobody in it is a zero cell, suppressed, not a missing row.
+- complementary: in any margin where exactly one member is suppressed, the smallest other part (else the
+  total) is suppressed too; and where the total is shown but the suppressed parts add up to zero (total
+  minus shown parts = 0 tells the reader every one of them is 0), one more part with a count is
+  suppressed. Repeated until no margin gives a suppressed count away by one subtraction.
 - linked counts: for a count that is a subset of another in the same cell (responders of evaluable
-  courses), the difference is itself a count; when it is below the threshold the subset is suppressed,
-  so "evaluable - responders" cannot reveal a small number of non-responders.
+  courses), the difference is itself a count; when it is below the threshold (zero included) the subset
+  is suppressed, so "evaluable - responders" cannot reveal a small number of non-responders.
 
 This protects every single margin (what a reader can do with one subtraction). It is not a full
 linear-programming audit of all margins at once; see the report of issue #6.
@@ -84,7 +85,7 @@ def suppress(
         return cells.with_columns(suppressed=pl.lit(False))
     frame = cells.with_row_index("_row")
     counts = frame[COUNT].cast(pl.Int64).fill_null(0).to_numpy()
-    hidden = (counts >= 1) & (counts < min_cell_size)
+    hidden = counts < min_cell_size
     margins = [_margins(frame, dim, [d.column for d in dims if d is not dim]) for dim in dims]
     pairs = [_pair_rows(frame, [d.column for d in dims], subset, superset) for subset, superset in linked]
     changed = True
@@ -97,25 +98,26 @@ def suppress(
     return cells.with_columns(suppressed=pl.Series(hidden))
 
 
-def lone_suppressed_margins(frame: pl.DataFrame, dims: Sequence[Dimension], *, value: str,
-                            key: Sequence[str] = ()) -> int:
-    """How many margins hold exactly one suppressed (null) ``value``: each such value is recoverable.
+def revealing_margins(frame: pl.DataFrame, dims: Sequence[Dimension], *, value: str,
+                      key: Sequence[str] = ()) -> int:
+    """How many margins give a suppressed (null) ``value`` away: those holding exactly one, and those whose total
+    is shown and equals the sum of the shown parts while some part is suppressed (then each is zero).
 
-    Used by the tests on the published tables themselves, so it reads nulls, not the flag.
+    Used by the tests on the published tables themselves, so it reads nulls and shown values, not the flag.
     """
     cells = frame.select(*key, *(d.column for d in dims), pl.col(value).alias(COUNT)).with_columns(
         pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator="|").alias(MEASURE) if key else pl.lit("")
         .alias(MEASURE)
     )
     hidden = cells[COUNT].is_null().to_numpy()
+    counts = cells[COUNT].cast(pl.Int64).fill_null(0).to_numpy()
     with_rows = cells.with_row_index("_row")
-    lone = 0
+    revealing = 0
     for dim in dims:
         margin = _margins(with_rows, dim, [d.column for d in dims if d is not dim])
         if margin.count:
-            per_margin = np.bincount(margin.ids, weights=hidden[margin.rows], minlength=margin.count)
-            lone += int(np.sum(per_margin == 1))
-    return lone
+            revealing += int(np.sum(_exposed(hidden, counts, margin)))
+    return revealing
 
 
 def _margins(frame: pl.DataFrame, dim: Dimension, others: list[str]) -> _Margins:
@@ -149,29 +151,39 @@ def _pair_rows(frame: pl.DataFrame, dims: list[str], subset: str, superset: str)
 
 def _protect_differences(hidden: np.ndarray, counts: np.ndarray, sub: np.ndarray, sup: np.ndarray,
                          min_cell_size: int) -> bool:
-    """Hide the subset wherever both are shown and their difference is a small count."""
+    """Hide the subset wherever both are shown and their difference is a small count (zero included)."""
     difference = counts[sup] - counts[sub]
-    reveal = ~hidden[sub] & ~hidden[sup] & (difference >= 1) & (difference < min_cell_size)
+    reveal = ~hidden[sub] & ~hidden[sup] & (difference < min_cell_size)
     if not reveal.any():
         return False
     hidden[sub[reveal]] = True
     return True
 
 
-def _lone(hidden: np.ndarray, margin: _Margins) -> np.ndarray:
-    """Per margin: holds exactly one suppressed member."""
-    return np.bincount(margin.ids, weights=hidden[margin.rows], minlength=margin.count) == 1
+def _exposed(hidden: np.ndarray, counts: np.ndarray, margin: _Margins) -> np.ndarray:
+    """Per margin: a suppressed member can be worked out from it. Either it is the only one suppressed, or the
+    total is shown and equals the shown parts, so the suppressed parts add up to zero and each is 0.
+    ``counts`` of suppressed members are never read here (the tests pass the published file, nulls as 0)."""
+    def per_margin(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(margin.ids, weights=weights, minlength=margin.count)
+
+    member_hidden = hidden[margin.rows]
+    value = np.where(member_hidden, 0, counts[margin.rows])
+    is_total = ~margin.is_part
+    shown_total = (per_margin(is_total) == 1) & (per_margin(is_total & member_hidden) == 0)
+    rest = per_margin(np.where(is_total, value, 0)) - per_margin(np.where(margin.is_part, value, 0))
+    hidden_parts = per_margin(margin.is_part & member_hidden)
+    return (per_margin(member_hidden) == 1) | (shown_total & (hidden_parts >= 1) & (rest == 0))
 
 
 def _protect_margin(hidden: np.ndarray, counts: np.ndarray, margin: _Margins) -> bool:
-    """In each margin with exactly one suppressed member, suppress one more: the smallest non-zero part (the
-    least information lost), else the total, else a zero part (a hidden zero is as good a companion as any).
-    Greedy, margin by margin: optimal cell suppression is NP-hard, so this may hide more than the minimum."""
+    """In each margin that gives a suppressed member away, suppress one more: the smallest shown part with a
+    count (the least information lost), else the total. Greedy, margin by margin: optimal cell suppression is
+    NP-hard, so this may hide more than the minimum."""
     if not margin.count:
         return False
-    member_hidden = hidden[margin.rows]
-    lone = _lone(hidden, margin)
-    candidate = lone[margin.ids] & ~member_hidden
+    exposed = _exposed(hidden, counts, margin)
+    candidate = exposed[margin.ids] & ~hidden[margin.rows]
     if not candidate.any():
         return False
     rows, ids, is_part = margin.rows[candidate], margin.ids[candidate], margin.is_part[candidate]

@@ -48,7 +48,7 @@ class CompareSummary:
     seconds: float = 0.0
 
     def describe(self) -> str:
-        shared = (f"<{self.min_cell_size}" if 0 < self.shared_courses < self.min_cell_size
+        shared = (f"<{self.min_cell_size}" if self.shared_courses < self.min_cell_size
                   else f"{self.shared_courses:,}")
         lines = [f"A = {self.a} ({self.a_courses:,} courses), B = {self.b} ({self.b_courses:,} courses); "
                  f"{shared} courses in both.",

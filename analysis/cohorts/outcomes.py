@@ -9,7 +9,7 @@ over each course's primary result instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
@@ -66,6 +66,11 @@ _EVENTS = f"""
     SELECT m.indication, m.site_id, e.event_term, e.source, count(*)::BIGINT AS events
     FROM {MEMBERS_TABLE} m JOIN wh.marts.fct_adverse_events e USING (patient_id, course_number)
     GROUP BY ALL"""  # noqa: S608
+# Every value a group can take, members or not: a group left out of the summary would read as zero courses.
+_GROUP_VALUES = """
+    SELECT 'site' AS dimension, site_id AS value FROM wh.marts.dim_patients
+    UNION SELECT 'indication', indication FROM wh.seeds.icd10_indications
+    UNION SELECT 'indication', indication FROM wh.marts.fct_courses"""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class CohortData:
     courses: pl.DataFrame
     durability: pl.DataFrame  # indication, site_id, days_to_event, lost_response, courses
     events: pl.DataFrame  # indication, site_id, event_term, source, events
+    group_values: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dimension -> every value it can take
 
 
 def read_cohort_data(con: duckdb.DuckDBPyConnection, instrument: str) -> CohortData:
@@ -87,7 +93,11 @@ def read_cohort_data(con: duckdb.DuckDBPyConnection, instrument: str) -> CohortD
         params = {"instrument": instrument}
         courses = con.sql(_course_cells_sql(_NAMED_RESULT), params=params).pl()
         durability = con.sql(_DURABILITY.format(which="d.instrument = $instrument"), params=params).pl()
-    return CohortData(instrument=instrument, courses=courses, durability=durability, events=con.sql(_EVENTS).pl())
+    values = con.sql(_GROUP_VALUES).pl().drop_nulls()
+    group_values = {d: tuple(sorted(values.filter(pl.col("dimension") == d)["value"].to_list()))
+                    for d in ("site", "indication")}
+    return CohortData(instrument=instrument, courses=courses, durability=durability, events=con.sql(_EVENTS).pl(),
+                      group_values=group_values)
 
 
 def outcome_attrition(data: CohortData, start_step: int) -> list[dict[str, object]]:

@@ -195,7 +195,9 @@ def _course_counts(data: CohortData, dims: tuple[str, ...], *, alpha: float,
                    min_cell_size: int) -> tuple[pl.DataFrame, dict[str, list[dict]], list[KmCurve]]:
     sums = ["courses", "patients", "sessions", "completed_induction", "with_baseline", "eligible", "evaluable",
             "responders", "remitters"]
-    groups = pl.concat([pl.DataFrame({"group": [ALL]}), _grouped(data.courses, dims).select("group")]).unique()
+    every = [f"{d}:{v}" for d in dims for v in data.group_values.get(d, ())]  # members or not: none reads as 0
+    groups = pl.concat([pl.DataFrame({"group": [ALL, *every]}, schema={"group": pl.String}),
+                        _grouped(data.courses, dims).select("group")]).unique()
     counts = groups.join(_grouped(data.courses, dims).group_by("group").agg(pl.col(sums).sum()), on="group",
                          how="left")
     durability = _grouped(data.durability, dims)

@@ -4,7 +4,8 @@ The dashboard never opens the warehouse (DuckDB allows one writer per file, and 
 rebuild). It reads ``settings.published``, which this module writes: pre-aggregated cells for every
 filter combination the dashboard offers (site, indication, route, period = all time or one calendar
 year, each with an 'All' row; months for the trends), estimates and intervals computed here from the
-marts, then small-cell suppression (analysis/suppression.py). No patient, session, assessment or event
+marts, completed on a fixed grid so no filter choice comes back empty (analysis/publish/grid.py), then
+small-cell suppression, zeros included (analysis/suppression.py). No patient, session, assessment or event
 id and no date finer than a month leaves the warehouse.
 
 Periods are whole calendar years and nothing else on purpose: two overlapping periods (a year and
@@ -30,10 +31,12 @@ import polars as pl
 from analysis.marts import DOSE_BAND_EDGES_MG_PER_KG
 from analysis.publish import queries as q
 from analysis.publish import tables as t
+from analysis.publish.grid import Grid, calendar_months, known
 from analysis.suppression import ALL
 from core.config import Settings
 from core.definitions import Definitions, load_definitions
 from core.errors import KowError
+from ingest.contract import ROUTES
 
 REQUIRED_MARTS = ("dim_patients", "fct_sessions", "fct_courses", "fct_durability", "fct_adverse_events")
 # Model results of `kow analyze` that the dashboard shows when present. Their descriptive tables
@@ -163,14 +166,17 @@ def _built_with(con: duckdb.DuckDBPyConnection) -> Definitions:
 def _published_tables(con: duckdb.DuckDBPyConnection,
                       defs: Definitions) -> tuple[dict[str, pl.DataFrame], tuple[str, ...]]:
     k, alpha = defs.min_cell_size, defs.alpha
+    grid = _grid(con)
     km = _frame(con, q.KM_GRID, {"curve_weeks": t.CURVE_WEEKS, "trend_weeks": list(t.TREND_WEEKS)})
-    courses = t.suppressed_courses(_frame(con, q.COURSE_CUBE), km, k)
-    sessions_raw = _frame(con, q.SESSION_CUBE, {
+    courses = t.suppressed_courses(_frame(con, q.COURSE_CUBE), km, grid, k)
+    sessions_raw = t.sessions_on_grid(_frame(con, q.SESSION_CUBE, {
         "dose_edges": list(DOSE_BAND_EDGES_MG_PER_KG),
         "sbp_threshold": defs.derived_hypertension_sbp_mmhg, "dbp_threshold": defs.derived_hypertension_dbp_mmhg,
-    }).with_columns(dose_band=t.dose_band_label(pl.col("dose_band")))
+    }), grid).with_columns(dose_band=t.dose_band_label(pl.col("dose_band")))
     sessions = t.suppressed_wide(sessions_raw, [*t.CUBE, "dose_band"], t.SESSION_MEASURES, t.SESSION_LINKS, k)
-    events = t.suppressed_wide(_frame(con, q.EVENT_CUBE), [*t.CUBE, "event_term", "source"], ("events",), (), k)
+    terms = [(term, bool(derivable)) for term, derivable in con.execute(q.EVENT_TERMS).fetchall()]
+    events = t.suppressed_wide(t.events_on_grid(_frame(con, q.EVENT_CUBE), grid, terms),
+                               [*t.CUBE, "event_term", "source"], ("events",), (), k)
     trajectories = _frame(con, q.TRAJECTORY_CUBE, {"trajectory_days": 7 * t.TRAJECTORY_WEEKS})
     whole = sessions.filter(pl.col("dose_band") == ALL).drop("dose_band")
     all_events = events.filter((pl.col("event_term") == ALL) & (pl.col("source") == ALL)).select(*t.CUBE, "events")
@@ -181,7 +187,7 @@ def _published_tables(con: duckdb.DuckDBPyConnection,
         "dose_response": t.dose_response(sessions_raw, sessions, alpha),
         "durability_curves": t.durability_curves(km, courses, k, alpha),
         "durability_at_risk": t.durability_at_risk(courses),
-        "score_trajectories": t.score_trajectories(trajectories, k, alpha),
+        "score_trajectories": t.score_trajectories(trajectories, grid, k, alpha),
         "load_history": t.load_history(_frame(con, q.LOAD_HISTORY), k),
         "filter_options": t.filter_options(_frame(con, q.SITES), cells),
         "about": t.about(defs, cells),
@@ -193,6 +199,15 @@ def _published_tables(con: duckdb.DuckDBPyConnection,
             tables[f"analysis_{name}"] = frame
             present.append(name)
     return tables, tuple(present)
+
+
+def _grid(con: duckdb.DuckDBPyConnection) -> Grid:
+    """Every site, every indication and route the project knows, every month from the first to the last session."""
+    def column(sql: str) -> list[str]:
+        return [r[0] for r in con.execute(sql).fetchall()]
+    first, last = con.execute(q.CALENDAR).fetchone() or (None, None)
+    return Grid(sites=known(column(q.SITES)), indications=known(column(q.INDICATIONS)),
+                routes=known(ROUTES, column(q.ROUTES)), months=calendar_months(first, last))
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
@@ -247,10 +262,9 @@ def _analysis_table(con: duckdb.DuckDBPyConnection, name: str, min_cell_size: in
     keep = [c for c, t in found if not c.endswith("_id") and not any(x in t for x in ("DATE", "TIME"))]
     counts = [c for c, t in found if c in keep and t in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT")]
     frame = con.cursor().sql(_analysis_select(name, keep)).pl()
-    small = (pl.any_horizontal([(pl.col(c) >= 1) & (pl.col(c) < min_cell_size) for c in counts]) if counts
-             else pl.lit(False))
+    small = pl.any_horizontal([pl.col(c) < min_cell_size for c in counts]) if counts else pl.lit(False)
     return frame.with_columns(
-        *[pl.when((pl.col(c) >= 1) & (pl.col(c) < min_cell_size)).then(None).otherwise(pl.col(c)).cast(pl.Int64)
-          .alias(c) for c in counts],
-        suppressed=small,
+        *[pl.when(pl.col(c) < min_cell_size).then(None).otherwise(pl.col(c)).cast(pl.Int64).alias(c)
+          for c in counts],
+        suppressed=small.fill_null(False),
     )

@@ -214,3 +214,29 @@ FROM wh.marts.dim_patients
 GROUP BY site_id
 ORDER BY site_id
 """
+
+# The publishing grid (analysis/publish/grid.py): the values each filter offers, from the seeds the marts were
+# built with as well as from the data, so a value nobody has yet is offered (and suppressed), not missing.
+INDICATIONS = """
+SELECT indication FROM wh.seeds.icd10_indications
+UNION SELECT indication FROM wh.marts.fct_courses
+UNION SELECT indication FROM wh.marts.fct_sessions
+UNION SELECT indication FROM wh.marts.fct_adverse_events
+"""
+ROUTES = """
+SELECT route FROM wh.marts.fct_sessions
+UNION SELECT first_session_route FROM wh.marts.fct_courses
+"""
+CALENDAR = """
+SELECT strftime(min(session_date), '%Y-%m'), strftime(max(session_date), '%Y-%m') FROM wh.marts.fct_sessions
+"""
+# (term, whether a session's vitals can derive it): a term the seed cannot derive has no 'derived' rows.
+EVENT_TERMS = """
+SELECT event_term, bool_or(derivable) AS derivable
+FROM (
+    SELECT event_term, derivable FROM wh.seeds.event_terms
+    UNION ALL SELECT DISTINCT event_term, source = 'derived' FROM wh.marts.fct_adverse_events
+)
+GROUP BY event_term
+ORDER BY event_term
+"""

@@ -15,11 +15,11 @@ from scipy import stats
 
 from analysis.intervals import km_loglog_ci, poisson_exact_ci, wilson_ci
 from analysis.marts import DOSE_BAND_EDGES_MG_PER_KG
+from analysis.publish.grid import CUBE, Grid, complete
 from analysis.suppression import ALL, COUNT, MEASURE, Dimension, calendar, flat, suppress
 from core.definitions import Definitions
 
-SCHEMA_VERSION = "1"
-CUBE = ("site", "indication", "route", "period", "month")
+SCHEMA_VERSION = "2"  # 2: zeros are suppressed like any count below min_cell_size; every grid cell is present
 CURVE_WEEKS = 52  # Kaplan-Meier curves are published weekly up to a year after the endpoint
 AT_RISK_WEEKS = (4, 8, 12, 26, 52)  # numbers at risk printed beneath the curves (week 0 is the responders)
 TREND_WEEKS = (4, 8)  # "still responding at 4 and 8 weeks", also published per month for the trends
@@ -79,7 +79,7 @@ def _time(frame: pl.DataFrame) -> pl.DataFrame:
 def suppressed_wide(wide: pl.DataFrame, keys: Sequence[str], measures: Sequence[str],
                      links: Sequence[tuple[str, str]], min_cell_size: int,
                      period_only: Sequence[str] = ()) -> pl.DataFrame:
-    """The cube's count columns with every suppressed count null (zeros stay 0), other columns dropped.
+    """The cube's count columns with every suppressed count null, other columns dropped.
 
     ``period_only`` measures are published for whole periods, not months: their month rows are not cells.
     """
@@ -95,8 +95,9 @@ def suppressed_wide(wide: pl.DataFrame, keys: Sequence[str], measures: Sequence[
     return shown.pivot(on=MEASURE, index=list(keys), values=COUNT).select(*keys, *measures)
 
 
-def suppressed_courses(cube: pl.DataFrame, km: pl.DataFrame, min_cell_size: int) -> pl.DataFrame:
+def suppressed_courses(cube: pl.DataFrame, km: pl.DataFrame, grid: Grid, min_cell_size: int) -> pl.DataFrame:
     """Course counts plus the Kaplan-Meier numbers at risk, suppressed together (they are nested counts)."""
+    cube = complete(cube, grid.cells(), COURSE_MEASURES)
     at_risk = km.filter(pl.col("week").is_in(list(AT_RISK_WEEKS))).select(
         *CUBE, pl.format("at_risk_w{}", pl.col("week").cast(pl.String).str.zfill(2)).alias("w"), "at_risk"
     ).pivot(on="w", index=list(CUBE), values="at_risk")
@@ -107,6 +108,28 @@ def suppressed_courses(cube: pl.DataFrame, km: pl.DataFrame, min_cell_size: int)
     wide = cube.join(at_risk, on=list(CUBE), how="left").with_columns(pl.col(names).fill_null(0))
     period_only = [f"at_risk_w{w:02d}" for w in AT_RISK_WEEKS if w not in TREND_WEEKS]
     return suppressed_wide(wide, CUBE, [*COURSE_MEASURES, *names], COURSE_LINKS, min_cell_size, period_only)
+
+
+def sessions_on_grid(cube: pl.DataFrame, grid: Grid) -> pl.DataFrame:
+    """The session cube on every month (dose band 'All') and on every dose band of every period (as the SQL
+    groups them), before the bands are labelled."""
+    bands = [str(i) for i in range(len(DOSE_BAND_EDGES_MG_PER_KG) + 1)] + ["unknown"]
+    every_month = grid.cells().with_columns(dose_band=pl.lit(ALL))
+    every_band = grid.cells(months=False).join(pl.DataFrame({"dose_band": bands}), how="cross")
+    return complete(cube, pl.concat([every_month, every_band]), SESSION_MEASURES)
+
+
+def events_on_grid(cube: pl.DataFrame, grid: Grid, terms: Sequence[tuple[str, bool]]) -> pl.DataFrame:
+    """The event cube on every (term, source) the seed allows, (term, derivable): all sources for periods,
+    sources together for months (the u-chart's, the only monthly view of terms)."""
+    pairs = [(ALL, ALL), (ALL, "reported"), (ALL, "derived")]
+    for term, derivable in terms:
+        pairs += [(term, ALL), (term, "reported")] + ([(term, "derived")] if derivable else [])
+    kinds = pl.DataFrame({"event_term": [p for p, _ in pairs], "source": [s for _, s in pairs]})
+    periods = grid.cells(months=False).join(kinds, how="cross")
+    months = grid.cells().filter(pl.col("month") != ALL).join(kinds.filter(pl.col("source") == ALL), how="cross")
+    cube = cube.filter((pl.col("month") == ALL) | (pl.col("source") == ALL))
+    return complete(cube, pl.concat([periods, months]), ["events"])
 
 
 # ---- estimates -----------------------------------------------------------------------------------------------
@@ -125,17 +148,14 @@ def metrics(cells: pl.DataFrame, km: pl.DataFrame, alpha: float) -> pl.DataFrame
 
 
 def cells(courses: pl.DataFrame, sessions: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    """Course, session and event counts side by side per cube cell. A cell missing from one cube has none
-    of its counts (0), which is not the same as a suppressed count (null)."""
-    out = courses.with_columns(_c=pl.lit(True))
-    for frame, flag in ((sessions, "_s"), (events, "_e")):
-        out = out.join(frame.with_columns(pl.lit(True).alias(flag)), on=list(CUBE), how="full", coalesce=True)
-    fills = [(COURSE_MEASURES + tuple(f"at_risk_w{w:02d}" for w in TREND_WEEKS), "_c"),
-             (SESSION_MEASURES, "_s"), (("events",), "_e")]
-    return out.with_columns(
-        pl.when(pl.col(flag).is_null()).then(0).otherwise(pl.col(c)).cast(pl.Int64).alias(c)
-        for columns, flag in fills for c in columns
-    ).drop("_c", "_s", "_e")
+    """Course, session and event counts side by side per cube cell. The three cubes were completed on the same
+    grid and suppressed, so every cell is in each: nothing is filled in after suppression."""
+    out = courses
+    for frame in (sessions, events):
+        out = out.join(frame, on=list(CUBE), how="inner")
+    if not out.height == courses.height == sessions.height == events.height:
+        raise ValueError("the course, session and event cubes do not cover the same cells")
+    return out
 
 
 def _estimate(frame: pl.DataFrame, metric: Metric, alpha: float) -> pl.DataFrame:
@@ -239,13 +259,17 @@ def durability_at_risk(courses: pl.DataFrame) -> pl.DataFrame:
                         ).sort([*CUBE[:4], "week"])
 
 
-def score_trajectories(cube: pl.DataFrame, min_cell_size: int, alpha: float) -> pl.DataFrame:
-    """Mean % change from baseline by week; the number of courses scored that week is the count."""
+def score_trajectories(cube: pl.DataFrame, grid: Grid, min_cell_size: int, alpha: float) -> pl.DataFrame:
+    """Mean % change from baseline by week; the number of courses scored that week is the count. Every week of
+    every cell is published: a week left out would read as nobody scored."""
     keys = [*CUBE, "week"]
+    weeks_grid = grid.cells(months=False).join(
+        pl.DataFrame({"week": range(1, TRAJECTORY_WEEKS + 1)}, schema={"week": pl.Int32}), how="cross")
+    cube = complete(cube.with_columns(pl.col("week").cast(pl.Int32)), weeks_grid, ["courses"])
     wide = cube.with_columns(pl.format("w{}", pl.col("week")).alias("wk")).pivot(
         on="wk", index=list(CUBE), values="courses")
     weeks = [c for c in wide.columns if c not in CUBE]
-    shown = suppressed_wide(wide.with_columns(pl.col(weeks).fill_null(0)), CUBE, weeks, (), min_cell_size)
+    shown = suppressed_wide(wide, CUBE, weeks, (), min_cell_size)
     counts = shown.unpivot(index=list(CUBE), on=weeks, variable_name="wk", value_name="shown").with_columns(
         week=pl.col("wk").str.slice(1).cast(pl.Int32))
     frame = cube.join(counts.drop("wk"), on=keys, how="left")
@@ -262,7 +286,7 @@ def score_trajectories(cube: pl.DataFrame, min_cell_size: int, alpha: float) -> 
 
 def load_history(loads: pl.DataFrame, min_cell_size: int) -> pl.DataFrame:
     """Loads by month: no timestamps (nothing finer than a month is published), row totals suppressed."""
-    small = (pl.col("rows") >= 1) & (pl.col("rows") < min_cell_size)
+    small = pl.col("rows") < min_cell_size
     return loads.with_columns(rows=pl.when(small).then(None).otherwise(pl.col("rows")), suppressed=small)
 
 

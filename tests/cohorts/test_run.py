@@ -16,6 +16,7 @@ from analysis.cohorts.run import OUTPUT_FILES, run_cohort
 from analysis.marts import MartsMissingError
 from core.config import Settings, resolve_settings
 from core.definitions import load_definitions
+from kow.api import cohort_summary
 from tests.cohorts.clinic import CLINIC_GROUP, REPOSITORY, read_table
 
 pytestmark = pytest.mark.xdist_group(CLINIC_GROUP)
@@ -141,7 +142,8 @@ def test_run_cohort_summary_suppresses_small_counts(clinic: Settings, tmp_path: 
                                                                                "denominator": pl.String})
     shown = [v for v in summary["count"].to_list() + summary["denominator"].to_list() if v is not None]
     numbers = [int(v) for v in shown if v.isdigit()]
-    assert all(n == 0 or n >= MIN_CELL for n in numbers)
+    assert numbers, "nothing shown: the test proves nothing"
+    assert all(n >= MIN_CELL for n in numbers)  # zero included: definitions.md says any count below 11
     assert set(v for v in shown if not v.isdigit()) <= {f"<{MIN_CELL}", "suppressed"}
     hidden = summary.filter(pl.col("count").is_in([f"<{MIN_CELL}", "suppressed"])
                             | pl.col("denominator").is_in([f"<{MIN_CELL}", "suppressed"]))
@@ -152,7 +154,18 @@ def test_run_cohort_summary_suppresses_small_counts(clinic: Settings, tmp_path: 
     pairs = summary.filter(pl.col("unit") == "proportion").filter(
         pl.col("count").str.contains(r"^\d+$") & pl.col("denominator").str.contains(r"^\d+$"))
     gaps = (pairs["denominator"].cast(pl.Int64) - pairs["count"].cast(pl.Int64)).to_list()
-    assert all(g == 0 or g >= MIN_CELL for g in gaps)
+    assert all(g >= MIN_CELL for g in gaps)
+
+
+def test_cohort_summary_by_indication_lists_every_indication_members_or_not(clinic: Settings) -> None:
+    """A group left out would read as zero courses: TRD only, by indication, still lists PTSD, suppressed."""
+    seeded = set(read_table(clinic, "SELECT DISTINCT indication FROM seeds.icd10_indications")["indication"])
+    summary = cohort_summary(COHORTS / "trd_only.yaml", warehouse=clinic.warehouse, group_by="indication")
+    courses = summary.filter(pl.col("measure") == "courses")
+    assert set(courses.filter(pl.col("group_by") == "indication")["group"].to_list()) == seeded
+    others = courses.filter((pl.col("group_by") == "indication") & (pl.col("group") != "TRD"))
+    assert others.height == len(seeded) - 1
+    assert set(others["count"].to_list()) == {f"<{MIN_CELL}"}
 
 
 def test_run_cohort_named_outcome_instrument_counts_that_instrument(clinic: Settings, tmp_path: Path) -> None:
@@ -189,14 +202,15 @@ def test_run_cohort_warns_about_values_that_match_no_course(clinic: Settings, tm
     assert "Warning: include.route (line 3)" in summary.describe()
 
 
-def test_run_cohort_empty_cohort_writes_zero_counts(clinic: Settings, tmp_path: Path) -> None:
+def test_run_cohort_empty_cohort_suppresses_its_zero_counts(clinic: Settings, tmp_path: Path) -> None:
+    """definitions.md: any count below min_cell_size is suppressed when exported, zero included."""
     definition = tmp_path / "none.yaml"
     definition.write_text("name: none\ninclude:\n  site: [no-such-site]\n")
     summary = run_cohort(definition, clinic, tmp_path / "out")
     assert (summary.courses, summary.patients) == (0, 0)
     table = pl.read_csv(tmp_path / "out" / "summary.csv", schema_overrides={"count": pl.String})
-    assert _row(table, "courses")["count"] == "0"
-    assert _row(table, "response")["status"] == "no_data"
+    assert _row(table, "courses")["count"] == "<11"
+    assert _row(table, "response")["status"] == "suppressed"
 
 
 def test_run_cohort_without_marts_is_a_user_error(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from analysis.publish import publish_aggregates, publish_atomically
-from analysis.suppression import Dimension, calendar, flat, lone_suppressed_margins
+from analysis.suppression import Dimension, calendar, flat, revealing_margins
 from core.config import Settings, resolve_settings
 from core.definitions import load_definitions
 from core.errors import KowError
@@ -86,12 +86,13 @@ def test_published_months_are_months_and_periods_are_years(tables: dict[str, pl.
                 assert frame[column].str.contains(pattern).all(), column
 
 
-def test_every_published_count_is_zero_or_at_least_min_cell_size(clinic: Settings, tables: dict[str, pl.DataFrame]):
+def test_every_published_count_is_at_least_min_cell_size(clinic: Settings, tables: dict[str, pl.DataFrame]):
+    """definitions.md: any count below min_cell_size is suppressed, zero included."""
     counts = [(t, c) for t, c, kind in columns(clinic) if kind in COUNT_TYPES]
     assert counts, "no count columns found"
     for table, column in counts:
         values = tables[table][column].drop_nulls()
-        assert not ((values >= 1) & (values < K)).any(), f"{table}.{column} shows a count below {K}"
+        assert not (values < K).any(), f"{table}.{column} shows a count below {K}"
 
 
 def test_every_table_with_counts_flags_its_suppressed_rows(clinic: Settings, tables: dict[str, pl.DataFrame]):
@@ -99,9 +100,66 @@ def test_every_table_with_counts_flags_its_suppressed_rows(clinic: Settings, tab
         frame = tables[table]
         assert "suppressed" in frame.columns, table
         counts = [c for t, c, kind in columns(clinic) if t == table and kind in COUNT_TYPES]
-        # a null count is always a suppressed one (zeros are shown as 0)
+        # a null count is always a suppressed one
         assert frame.filter(pl.any_horizontal(pl.col(c).is_null() for c in counts if c != "denominator"))[
             "suppressed"].all(), table
+
+
+def filter_values(tables: dict[str, pl.DataFrame], dimension: str) -> list[str]:
+    options = tables["filter_options"]
+    return options.filter(pl.col("dimension") == dimension)["value"].to_list()
+
+
+def test_every_filter_combination_has_its_row_so_none_reads_as_zero(tables: dict[str, pl.DataFrame]):
+    """An absent row would show "no data", a zero: every combination the filters offer is published."""
+    combinations = 1
+    for dimension in ("site", "indication", "route", "period"):
+        combinations *= len(filter_values(tables, dimension))
+    whole = tables["metrics"].filter((pl.col("month") == "All") & (pl.col("metric") == "courses"))
+    assert whole.height == combinations
+    assert whole.select("site", "indication", "route", "period").unique().height == combinations
+    # trend months: every month of the span, for every site x indication x route
+    months = tables["metrics"].filter((pl.col("month") != "All") & (pl.col("metric") == "courses"))["month"]
+    first, last = months.min(), months.max()
+    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
+    assert months.n_unique() == span
+    assert months.len() == span * combinations // len(filter_values(tables, "period"))
+
+
+def test_an_indication_nobody_has_is_offered_and_suppressed(clinic: Settings, tables: dict[str, pl.DataFrame]):
+    """The seed's indications are all offered; one without courses shows its counts as suppressed, not 0."""
+    seeded = {r[0] for r in warehouse_rows(clinic, "SELECT DISTINCT indication FROM seeds.icd10_indications")}
+    treated = {r[0] for r in warehouse_rows(clinic, "SELECT DISTINCT indication FROM marts.fct_courses")}
+    assert seeded <= set(filter_values(tables, "indication"))
+    untreated = sorted(seeded - treated)
+    if not untreated:
+        pytest.skip("every seeded indication has courses in this clinic")
+    rows = tables["metrics"].filter(pl.col("indication") == untreated[0])
+    assert rows["numerator"].is_null().all()
+    assert rows["suppressed"].all()
+
+
+def test_a_combination_without_courses_is_published_suppressed(clinic: Settings, tables: dict[str, pl.DataFrame]):
+    occurring = {tuple(r) for r in warehouse_rows(clinic, """
+        SELECT DISTINCT site_id, indication, first_session_route, strftime(first_session_date, '%Y')
+        FROM marts.fct_courses""")}
+    whole = tables["metrics"].filter((pl.col("metric") == "courses") & (pl.col("month") == "All"),
+                                     *(pl.col(c) != "All" for c in ("site", "indication", "route", "period")))
+    empty = whole.filter(~pl.concat_str("site", "indication", "route", "period", separator="|").is_in(
+        ["|".join(key) for key in occurring]))
+    assert empty.height > 0, "every combination has courses: the test proves nothing"
+    assert empty["numerator"].is_null().all()
+    assert empty["suppressed"].all()
+
+
+def test_every_event_term_of_the_seed_has_its_rows(clinic: Settings, tables: dict[str, pl.DataFrame]):
+    terms = {r[0] for r in warehouse_rows(clinic, "SELECT event_term FROM seeds.event_terms")}
+    whole = tables["event_rates"].filter(*(pl.col(c) == "All" for c in ("site", "indication", "route", "period",
+                                                                        "month")))
+    assert terms <= set(whole["event_term"].to_list())
+    derivable = {r[0] for r in warehouse_rows(clinic, "SELECT event_term FROM seeds.event_terms WHERE derivable")}
+    derived = set(whole.filter(pl.col("source") == "derived")["event_term"].to_list())
+    assert derived == derivable | {"All"}
 
 
 # ---- complementary suppression, checked on the file itself ----------------------------------------------------
@@ -125,7 +183,7 @@ def test_no_suppressed_count_is_total_minus_shown_parts_in_any_margin(tables: di
     if table == "metrics" and count == "denominator":  # count metrics have no denominator at all
         frame = frame.filter(pl.col("unit") != "count")
     assert frame[count].is_null().any(), f"{table}.{count}: nothing suppressed, the test proves nothing"
-    assert lone_suppressed_margins(frame, dims, value=count, key=key) == 0, f"{table}.{count}"
+    assert revealing_margins(frame, dims, value=count, key=key) == 0, f"{table}.{count}"
 
 
 def test_every_copy_of_a_count_is_suppressed_alike(tables: dict[str, pl.DataFrame]):
@@ -154,11 +212,11 @@ NESTED = [("induction_completion", K), ("response", K), ("remission", K), ("base
 @pytest.mark.parametrize(("metric", "k"), NESTED)
 def test_no_small_difference_between_a_shown_count_and_its_shown_superset(tables: dict[str, pl.DataFrame],
                                                                          metric: str, k: int):
-    """'evaluable - responders' is a count of non-responders: it must not be small either."""
+    """'evaluable - responders' is a count of non-responders: it must not be small (or zero) either."""
     rows = tables["metrics"].filter((pl.col("metric") == metric) & pl.col("numerator").is_not_null()
                                     & pl.col("denominator").is_not_null())
     difference = rows["denominator"] - rows["numerator"]
-    assert not ((difference >= 1) & (difference < k)).any()
+    assert not (difference < k).any()
 
 
 # ---- the numbers ------------------------------------------------------------------------------------------------
@@ -291,7 +349,8 @@ def test_publish_uses_the_min_cell_size_it_is_given(clinic: Settings, tmp_path: 
     strict = published(mine)
     assert dict(zip(strict["about"]["name"], strict["about"]["value"], strict=True))["min_cell_size"] == "30"
     values = strict["metrics"]["numerator"].drop_nulls()
-    assert not ((values >= 1) & (values < 30)).any()
+    assert values.len() > 0
+    assert not (values < 30).any()
 
 
 def test_publishing_the_same_data_twice_suppresses_the_same_cells(clinic: Settings, tables: dict[str, pl.DataFrame],

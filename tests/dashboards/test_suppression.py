@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analysis.suppression import calendar, flat, lone_suppressed_margins, suppress
+from analysis.suppression import calendar, flat, revealing_margins, suppress
 
 K = 11
 
@@ -38,22 +38,55 @@ def cell(frame: pl.DataFrame, site: str, indication: str) -> dict:
 def test_suppress_hides_a_small_count_and_a_companion_in_each_of_its_margins():
     out = suppress(cube({("A", "X"): 5, ("A", "Y"): 40, ("B", "X"): 30, ("B", "Y"): 50}), DIMS, min_cell_size=K)
     assert cell(out, "A", "X")["suppressed"]
-    assert lone_suppressed_margins(shown(out), DIMS, value="count", key=["measure"]) == 0
+    assert revealing_margins(shown(out), DIMS, value="count", key=["measure"]) == 0
     # the row A and the column X each hold a second hidden cell, so neither subtraction gives 5
     assert cell(out, "A", "Y")["suppressed"]
     assert cell(out, "B", "X")["suppressed"]
     assert not cell(out, "All", "All")["suppressed"]
 
 
-def test_suppress_shows_zeros_and_counts_at_the_threshold():
+def test_suppress_hides_zeros_like_any_count_below_the_threshold_and_shows_the_threshold():
+    """definitions.md: "any count below 11" is suppressed - zero included; 11 itself is shown."""
     out = suppress(cube({("A", "X"): 0, ("A", "Y"): 11, ("B", "X"): 20, ("B", "Y"): 30}), DIMS, min_cell_size=K)
-    assert not out["suppressed"].any()
+    assert cell(out, "A", "X")["suppressed"]
+    assert revealing_margins(shown(out), DIMS, value="count", key=["measure"]) == 0
+    assert not cell(out, "All", "All")["suppressed"]
+    at_threshold = suppress(cube({("A", "X"): 11, ("A", "Y"): 11, ("B", "X"): 11, ("B", "Y"): 11}), DIMS,
+                            min_cell_size=K)
+    assert not at_threshold["suppressed"].any()
 
 
-def test_suppress_prefers_the_smallest_non_zero_part_as_companion():
-    frame = pl.DataFrame({"measure": "m", "site": ["All", "A", "B", "C", "D"], "count": [523, 3, 500, 20, 0]})
+def test_suppress_prefers_the_smallest_shown_part_as_companion():
+    frame = pl.DataFrame({"measure": "m", "site": ["All", "A", "B", "C", "D"], "count": [535, 3, 500, 20, 12]})
     out = suppress(frame, [flat("site")], min_cell_size=K)
-    assert out.filter(pl.col("suppressed"))["site"].to_list() == ["A", "C"]
+    assert out.filter(pl.col("suppressed"))["site"].to_list() == ["A", "D"]
+
+
+def test_suppress_does_not_let_suppressed_zeros_add_up_to_a_shown_total():
+    """Parts 0, 0, 40, 25 of 65: hiding the two zeros alone leaves 65 - 40 - 25 = 0, so each must be 0."""
+    frame = pl.DataFrame({"measure": "m", "site": ["All", "A", "B", "C", "D"], "count": [65, 0, 0, 40, 25]})
+    out = suppress(frame, [flat("site")], min_cell_size=K)
+    assert out.filter(pl.col("suppressed"))["site"].to_list() == ["A", "B", "D"]
+    assert revealing_margins(shown(out), [flat("site")], value="count", key=["measure"]) == 0
+
+
+def test_revealing_margins_counts_a_lone_suppressed_count_and_suppressed_zeros_that_add_up():
+    lone = pl.DataFrame({"measure": "m", "site": ["All", "A", "B"], "count": [40, None, 30]})
+    zeros = pl.DataFrame({"measure": "m", "site": ["All", "A", "B", "C"], "count": [30, None, None, 30]})
+    safe = pl.DataFrame({"measure": "m", "site": ["All", "A", "B", "C"], "count": [35, None, None, 30]})
+    hidden_total = pl.DataFrame({"measure": "m", "site": ["All", "A", "B", "C"], "count": [None, None, None, 30]})
+    counted = [revealing_margins(f, [flat("site")], value="count", key=["measure"])
+               for f in (lone, zeros, safe, hidden_total)]
+    assert counted == [1, 1, 0, 0]
+
+
+def test_suppress_hides_a_subset_equal_to_its_superset():
+    """Every evaluable course responded: 'evaluable - responders' = 0 non-responders, a count below 11."""
+    responders = cube({("A", "X"): 50, ("B", "X"): 60}, "responders")
+    evaluable = cube({("A", "X"): 50, ("B", "X"): 200}, "evaluable")
+    out = suppress(pl.concat([responders, evaluable]), DIMS, min_cell_size=K, linked=[("responders", "evaluable")])
+    a = out.filter((pl.col("site") == "A") & (pl.col("indication") == "X") & (pl.col("measure") == "responders"))
+    assert a["suppressed"].item()
 
 
 def test_suppress_hides_a_subset_whose_difference_from_its_superset_is_small():
@@ -62,7 +95,7 @@ def test_suppress_hides_a_subset_whose_difference_from_its_superset_is_small():
     out = suppress(pl.concat([responders, evaluable]), DIMS, min_cell_size=K, linked=[("responders", "evaluable")])
     a = out.filter((pl.col("site") == "A") & (pl.col("indication") == "X") & (pl.col("measure") == "responders"))
     assert a["suppressed"].item()  # 50 - 45 = 5 non-responders would be shown otherwise
-    assert lone_suppressed_margins(shown(out), DIMS, value="count", key=["measure"]) == 0
+    assert revealing_margins(shown(out), DIMS, value="count", key=["measure"]) == 0
 
 
 def test_suppress_protects_months_within_their_year_and_years_within_all_time():
@@ -75,7 +108,7 @@ def test_suppress_protects_months_within_their_year_and_years_within_all_time():
     rows = [("All", year_2023 + 150), ("2023", year_2023), ("2024", 150)] + months
     frame = pl.DataFrame({"measure": "m", "_time": [t for t, _ in rows], "count": [v for _, v in rows]})
     out = suppress(frame, [calendar("_time")], min_cell_size=K)
-    assert lone_suppressed_margins(shown(out), [calendar("_time")], value="count", key=["measure"]) == 0
+    assert revealing_margins(shown(out), [calendar("_time")], value="count", key=["measure"]) == 0
     assert not out.filter(pl.col("_time") == "All")["suppressed"].item()
 
 
@@ -97,6 +130,5 @@ def test_suppress_leaves_no_margin_with_a_lone_hidden_cell_on_random_three_way_c
     cube3 = cube3.with_columns(measure=pl.lit("m"))
     dims = [flat("site"), flat("indication"), flat("route")]
     out = suppress(cube3, dims, min_cell_size=K)
-    assert lone_suppressed_margins(shown(out), dims, value="count", key=["measure"]) == 0
-    small = out.filter((pl.col("count") >= 1) & (pl.col("count") < K))
-    assert small["suppressed"].all()
+    assert revealing_margins(shown(out), dims, value="count", key=["measure"]) == 0
+    assert out.filter(pl.col("count") < K)["suppressed"].all()
