@@ -38,7 +38,8 @@ from core.definitions import Definitions, load_definitions
 from core.errors import KowError
 from ingest.contract import ROUTES
 
-REQUIRED_MARTS = ("dim_patients", "fct_sessions", "fct_courses", "fct_durability", "fct_adverse_events")
+REQUIRED_MARTS = ("dim_patients", "fct_sessions", "fct_courses", "fct_durability", "fct_adverse_events",
+                  "fct_assessment_scores")
 # Model results of `kow analyze` that the dashboard shows when present. Their descriptive tables
 # (ae_rates, response_by_indication, durability_km) are left out on purpose: the cubes here hold the
 # same counts, and a second copy suppressed differently would let one copy fill in the other's gaps.

@@ -162,28 +162,26 @@ GROUP BY CUBE(site_id, indication, route), ROLLUP(year, month), CUBE(event_term,
 """
 
 # Courses with a baseline at or above min_baseline on their primary instrument (evaluable, or short only of
-# an endpoint); per week after the first session, the course's latest score of that instrument before its
-# next course. Weeks are whole periods: week w holds days 7(w-1)+1 .. 7w.
+# an endpoint); per week after the first session, the course's latest score of that instrument as
+# marts.fct_assessment_scores places scores on courses (the mart `kow analyze` fits trajectories on).
+# Weeks are whole periods: week w holds days 7(w-1)+1 .. 7w.
 TRAJECTORY_CUBE = """
 WITH courses AS (
     SELECT patient_id, course_number, site_id, indication, first_session_route AS route,
-           strftime(first_session_date, '%Y') AS year, primary_instrument, primary_baseline_score AS baseline,
-           first_session_date, next_course_first_session_date
+           strftime(first_session_date, '%Y') AS year, primary_baseline_score AS baseline
     FROM wh.marts.fct_courses
     WHERE primary_baseline_score IS NOT NULL
       AND (primary_not_evaluable_reason IS NULL OR primary_not_evaluable_reason = 'no_endpoint')
 ),
 weekly AS (
     SELECT c.site_id, c.indication, c.route, c.year,
-           ceil(date_diff('day', c.first_session_date, a.assessed_on) / 7)::INTEGER AS week,
+           ceil(a.days_since_first_session / 7)::INTEGER AS week,
            (arg_max(a.total_score, (a.assessed_on, a.assessment_id)) - any_value(c.baseline))
                / any_value(c.baseline) AS pct_change
     FROM courses AS c
-    JOIN wh.staging.stg_kow__assessments AS a
-      ON a.patient_id = c.patient_id AND a.instrument = c.primary_instrument
-     AND a.assessed_on > c.first_session_date
-     AND a.assessed_on <= c.first_session_date + $trajectory_days::INTEGER
-     AND (c.next_course_first_session_date IS NULL OR a.assessed_on < c.next_course_first_session_date)
+    JOIN wh.marts.fct_assessment_scores AS a
+      ON a.patient_id = c.patient_id AND a.course_number = c.course_number AND a.is_primary
+     AND a.days_since_first_session BETWEEN 1 AND $trajectory_days
     GROUP BY c.patient_id, c.course_number, c.site_id, c.indication, c.route, c.year, week
 )
 SELECT

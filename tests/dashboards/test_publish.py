@@ -126,15 +126,23 @@ def test_every_filter_combination_has_its_row_so_none_reads_as_zero(tables: dict
     assert months.len() == span * combinations // len(filter_values(tables, "period"))
 
 
-def test_an_indication_nobody_has_is_offered_and_suppressed(clinic: Settings, tables: dict[str, pl.DataFrame]):
-    """The seed's indications are all offered; one without courses shows its counts as suppressed, not 0."""
+def test_an_indication_nobody_has_is_offered_and_suppressed(clinic: Settings, tables: dict[str, pl.DataFrame],
+                                                           tmp_path: Path):
+    """Every indication of the seed is offered; one without courses shows its counts suppressed, never 0."""
     seeded = {r[0] for r in warehouse_rows(clinic, "SELECT DISTINCT indication FROM seeds.icd10_indications")}
-    treated = {r[0] for r in warehouse_rows(clinic, "SELECT DISTINCT indication FROM marts.fct_courses")}
     assert seeded <= set(filter_values(tables, "indication"))
-    untreated = sorted(seeded - treated)
-    if not untreated:
-        pytest.skip("every seeded indication has courses in this clinic")
-    rows = tables["metrics"].filter(pl.col("indication") == untreated[0])
+    mine = private_copy(clinic, tmp_path / "new_indication")
+    con = duckdb.connect(str(mine.warehouse))
+    try:  # an analyst maps a new ICD-10 prefix that no patient has yet
+        con.execute("INSERT INTO seeds.icd10_indications (code_prefix, indication, priority) "
+                    "VALUES ('F63', 'IMPULSE_CONTROL', 5)")
+    finally:
+        con.close()
+    publish_aggregates(mine)
+    after = published(mine)
+    assert "IMPULSE_CONTROL" in filter_values(after, "indication")
+    rows = after["metrics"].filter(pl.col("indication") == "IMPULSE_CONTROL")
+    assert rows.height == tables["metrics"].filter(pl.col("indication") == "TRD").height
     assert rows["numerator"].is_null().all()
     assert rows["suppressed"].all()
 
@@ -282,6 +290,30 @@ def test_published_response_for_a_site_and_year_matches_the_marts(clinic: Settin
     assert row["denominator"] in (courses["evaluable"], None)
     if not row["suppressed"]:
         assert row["numerator"] == courses["responders"]
+
+
+@pytest.mark.parametrize("week", [1, 4, 8])
+def test_published_score_trajectory_matches_the_marts(clinic: Settings, tables: dict[str, pl.DataFrame], week: int):
+    """Whole clinic, one week: courses scored that week and their mean % change from baseline, computed here in
+    polars from the row-level marts (latest primary-instrument score of the week, per course)."""
+    courses = pl.DataFrame(warehouse_rows(clinic, """
+        SELECT patient_id, course_number, primary_baseline_score FROM marts.fct_courses
+        WHERE primary_baseline_score IS NOT NULL
+          AND (primary_not_evaluable_reason IS NULL OR primary_not_evaluable_reason = 'no_endpoint')"""),
+        schema=["patient_id", "course_number", "baseline"], orient="row")
+    scores = pl.DataFrame(warehouse_rows(clinic, """
+        SELECT patient_id, course_number, assessed_on, assessment_id, total_score, days_since_first_session
+        FROM marts.fct_assessment_scores WHERE is_primary"""),
+        schema=["patient_id", "course_number", "assessed_on", "assessment_id", "score", "days"], orient="row")
+    in_week = scores.filter((pl.col("days") > 7 * (week - 1)) & (pl.col("days") <= 7 * week))
+    latest = in_week.sort("assessed_on", "assessment_id").group_by("patient_id", "course_number").last()
+    change = latest.join(courses, on=["patient_id", "course_number"], how="inner").select(
+        (pl.col("score") - pl.col("baseline")) / pl.col("baseline"))
+    row = tables["score_trajectories"].filter(
+        *(pl.col(c) == "All" for c in ("site", "indication", "route", "period")), pl.col("week") == week)
+    assert row.height == 1
+    assert row["courses"].item() == change.height >= K
+    assert row["mean_pct_change"].item() == pytest.approx(100 * change.to_series().mean())
 
 
 def test_a_small_cell_is_published_as_null_and_flagged(clinic: Settings, tables: dict[str, pl.DataFrame]):
