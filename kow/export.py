@@ -183,7 +183,7 @@ def _context(settings: Settings, definition: CohortDefinition, fmt: str) -> dict
 def _suppression_note() -> dict[str, Any]:
     d = load_definitions()
     return {"min_cell_size": d.min_cell_size,
-            "rule": f"counts 1-{d.min_cell_size - 1} show as '<{d.min_cell_size}'; counts that would let one be "
+            "rule": f"counts 0-{d.min_cell_size - 1} show as '<{d.min_cell_size}'; counts that would let one be "
                     "recomputed show as 'suppressed'; estimates are blank where a count behind them is hidden"}
 
 

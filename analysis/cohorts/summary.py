@@ -1,8 +1,9 @@
 """A cohort's summary table: counts, response and remission (Wilson), Kaplan-Meier durability at 28 and
 56 days (log-log), adverse events per 100 sessions (exact Poisson), small cells suppressed.
 
-Suppression is analysis/suppression.py's, as for leadership: a count of 1 to min_cell_size - 1 shows as
-"<11"; counts that are parts of another (responders of evaluable courses, at risk at day 56 of those at
+Suppression is analysis/suppression.py's, as for leadership: a count of 0 to min_cell_size - 1 shows as
+"<11" (zero included, as definitions.md writes it; every group is listed, members or not); counts that
+are parts of another (responders of evaluable courses, at risk at day 56 of those at
 day 28, an event term of all terms) are linked or put in margins so no hidden count can be recomputed
 (those show as "suppressed": they are 11 or more); an estimate is blanked when its numerator or
 denominator is hidden, since rate x denominator gives the count back. Kaplan-Meier estimates are also
@@ -233,7 +234,8 @@ def _cut(curve: KmCurve, days: np.ndarray, min_cell_size: int) -> KmCurve:
 
 def _event_counts(data: CohortData, dims: tuple[str, ...], groups: list[str],
                   event_terms: Sequence[str]) -> pl.DataFrame:
-    """Events by group, term and source with "All" margins, every seed term and source present (zeros shown)."""
+    """Events by group, term and source with "All" margins, every seed term and source present (a zero is a
+    count, suppressed like any other)."""
     events = _grouped(data.events, dims).select("group", pl.col("event_term").alias("term"), "source", "events")
     margins = [events, events.with_columns(term=pl.lit(ALL)), events.with_columns(source=pl.lit(ALL)),
                events.with_columns(term=pl.lit(ALL), source=pl.lit(ALL))]
