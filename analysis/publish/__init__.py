@@ -183,7 +183,7 @@ def _published_tables(con: duckdb.DuckDBPyConnection,
     all_events = events.filter((pl.col("event_term") == ALL) & (pl.col("source") == ALL)).select(*t.CUBE, "events")
     cells = t.cells(courses, whole, all_events)
     tables = {
-        "metrics": t.metrics(cells, km, alpha),
+        "metrics": t.metrics(cells, km, alpha, k),
         "event_rates": t.event_rates(events, whole, alpha),
         "dose_response": t.dose_response(sessions_raw, sessions, alpha),
         "durability_curves": t.durability_curves(km, courses, k, alpha),

@@ -39,7 +39,8 @@ GROUP BY CUBE(site_id, indication, route), ROLLUP(year, month)
 
 # Kaplan-Meier per cell (fct_durability, primary instrument): the product-limit estimate and Greenwood's
 # sum at each distinct day, read off at whole weeks (0..$curve_weeks for periods, $trend_weeks for months),
-# with the number still at risk on that day (days_to_event >= 7 x week).
+# with the number still at risk on that day (days_to_event >= 7 x week) and the losses of response up to it
+# (never published: they decide which estimates may be shown, see analysis/publish/tables.py).
 KM_GRID = """
 WITH durations AS (
     SELECT d.site_id, d.indication, c.first_session_route AS route,
@@ -68,7 +69,8 @@ curve AS (
     SELECT site, indication, route, period, month, t,
         sum(CASE WHEN lost < at_risk THEN ln(1 - lost / at_risk) ELSE 0 END) OVER cell AS log_surv,
         bool_or(lost >= at_risk) OVER cell AS exhausted,
-        sum(CASE WHEN lost < at_risk THEN lost / (at_risk * (at_risk - lost)) ELSE 0 END) OVER cell AS greenwood
+        sum(CASE WHEN lost < at_risk THEN lost / (at_risk * (at_risk - lost)) ELSE 0 END) OVER cell AS greenwood,
+        sum(lost) OVER cell AS lost
     FROM risk
     WINDOW cell AS (PARTITION BY site, indication, route, period, month ORDER BY t ROWS UNBOUNDED PRECEDING)
 ),
@@ -79,7 +81,7 @@ grid AS (
     WHERE cells.month = 'All' OR list_contains($trend_weeks, weeks.week)
 ),
 surv AS (
-    SELECT g.*, k.log_surv, k.exhausted, k.greenwood
+    SELECT g.*, k.log_surv, k.exhausted, k.greenwood, k.lost
     FROM grid AS g ASOF LEFT JOIN curve AS k
       ON g.site = k.site AND g.indication = k.indication AND g.route = k.route
      AND g.period = k.period AND g.month = k.month AND g.day >= k.t
@@ -87,6 +89,7 @@ surv AS (
 SELECT s.site, s.indication, s.route, s.period, s.month, s.week::INTEGER AS week,
     CASE WHEN s.exhausted THEN 0.0 ELSE exp(coalesce(s.log_surv, 0.0)) END AS surv,
     coalesce(s.greenwood, 0.0) AS greenwood,
+    coalesce(s.lost, 0)::BIGINT AS lost,
     coalesce(r.at_risk, 0)::BIGINT AS at_risk
 FROM surv AS s ASOF LEFT JOIN risk AS r
   ON s.site = r.site AND s.indication = r.indication AND s.route = r.route

@@ -134,8 +134,8 @@ def events_on_grid(cube: pl.DataFrame, grid: Grid, terms: Sequence[tuple[str, bo
 
 # ---- estimates -----------------------------------------------------------------------------------------------
 
-def metrics(cells: pl.DataFrame, km: pl.DataFrame, alpha: float) -> pl.DataFrame:
-    trend = km.filter(pl.col("week").is_in(list(TREND_WEEKS))).select(*CUBE, "week", "surv", "greenwood")
+def metrics(cells: pl.DataFrame, km: pl.DataFrame, alpha: float, min_cell_size: int) -> pl.DataFrame:
+    trend = km.filter(pl.col("week").is_in(list(TREND_WEEKS))).select(*CUBE, "week", "surv", "greenwood", "lost")
     parts = []
     for metric in METRICS:
         denominator = pl.col(metric.denominator) if metric.denominator else pl.lit(None, pl.Int64)
@@ -143,7 +143,7 @@ def metrics(cells: pl.DataFrame, km: pl.DataFrame, alpha: float) -> pl.DataFrame
         if metric.unit == "km_proportion":
             week = int(metric.numerator[-2:])
             frame = frame.join(trend.filter(pl.col("week") == week).drop("week"), on=list(CUBE), how="left")
-        parts.append(_estimate(frame, metric, alpha))
+        parts.append(_estimate(frame, metric, alpha, min_cell_size))
     return pl.concat(parts).sort([*CUBE, "metric"])
 
 
@@ -158,8 +158,10 @@ def cells(courses: pl.DataFrame, sessions: pl.DataFrame, events: pl.DataFrame) -
     return out
 
 
-def _estimate(frame: pl.DataFrame, metric: Metric, alpha: float) -> pl.DataFrame:
-    """Estimate and interval where both counts are shown and the denominator is positive."""
+def _estimate(frame: pl.DataFrame, metric: Metric, alpha: float, min_cell_size: int) -> pl.DataFrame:
+    """Estimate and interval where both counts are shown and the denominator is positive. A Kaplan-Meier
+    estimate is also withheld when fewer than min_cell_size responses were lost by that week (none included):
+    with the responders shown, 1 - S(t) would give that small count back."""
     n = frame["numerator"].fill_null(0).to_numpy().astype(np.float64)
     d = frame["denominator"].fill_null(0).to_numpy().astype(np.float64)
     hidden = (frame["numerator"].is_null() | frame["denominator"].is_null()).to_numpy()
@@ -178,6 +180,7 @@ def _estimate(frame: pl.DataFrame, metric: Metric, alpha: float) -> pl.DataFrame
         low, high = km_loglog_ci(estimate, se, alpha)
         no_responders = d <= 0
         estimate = np.where(no_responders, np.nan, estimate)
+        hidden = hidden | (frame["lost"].fill_null(0).to_numpy() < min_cell_size)
     keep = ~hidden
     return pl.DataFrame({
         **{c: frame[c] for c in CUBE},
@@ -238,16 +241,38 @@ def dose_response(raw: pl.DataFrame, shown: pl.DataFrame, alpha: float) -> pl.Da
 
 
 def durability_curves(km: pl.DataFrame, courses: pl.DataFrame, min_cell_size: int, alpha: float) -> pl.DataFrame:
-    """Weekly KM estimates while at least min_cell_size courses are still at risk, for cells whose
-    responders are shown; the curve stops where the risk set gets small (its steps would show single events)."""
+    """Kaplan-Meier estimates for cells whose responders are shown, while at least min_cell_size courses are
+    still at risk, at the weeks where at least min_cell_size more responses were lost since the last week
+    published. Each drop of the published curve then stands for min_cell_size losses or more, and no flat
+    stretch says "none lost that week": a weekly curve would show single losses (and zeros) as its steps."""
     frame = km.filter((pl.col("month") == ALL) & (pl.col("at_risk") >= min_cell_size)).join(
         courses.filter(pl.col("month") == ALL).select(*CUBE, "responders"), on=list(CUBE), how="inner"
-    ).filter(pl.col("responders").is_not_null() & (pl.col("responders") > 0))
+    ).filter(pl.col("responders").is_not_null() & (pl.col("responders") > 0)).sort([*CUBE[:4], "week"])
+    frame = frame.filter(pl.Series(_thinned(frame, min_cell_size)))
     surv = frame["surv"].to_numpy()
     low, high = km_loglog_ci(surv, surv * np.sqrt(frame["greenwood"].to_numpy()), alpha)
     keep = np.ones(surv.shape, bool)
     return frame.select(*CUBE[:4], "week", "surv").with_columns(
         ci_low=_masked(low, keep), ci_high=_masked(high, keep)).sort([*CUBE[:4], "week"])
+
+
+def _thinned(frame: pl.DataFrame, min_cell_size: int) -> np.ndarray:
+    """Rows (sorted by cell, week) to publish: per cell, the first week if nothing was lost by then, and each
+    later week with min_cell_size or more losses since the previous kept one. Greedy in time order."""
+    cell = frame.select(pl.concat_str(list(CUBE[:4]), separator="|")).to_series().to_list()
+    lost = frame["lost"].to_numpy()
+    keep = np.zeros(len(cell), bool)
+    last_cell, last_lost = None, 0
+    for i, (key, value) in enumerate(zip(cell, lost, strict=True)):
+        if key != last_cell:
+            last_cell, last_lost = key, 0
+            if value == 0:
+                keep[i] = True
+                continue
+        if value - last_lost >= min_cell_size:
+            keep[i] = True
+            last_lost = value
+    return keep
 
 
 def durability_at_risk(courses: pl.DataFrame) -> pl.DataFrame:

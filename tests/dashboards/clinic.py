@@ -116,5 +116,14 @@ def expected_still_responding(settings: Settings, day: int, **cell: str) -> floa
     return survival
 
 
+def expected_losses_by_day(settings: Settings, **cell: str) -> list[int]:
+    """Days (with repeats) on which responding courses of the cell lost their response."""
+    rows = warehouse_rows(settings, f"""
+        SELECT d.days_to_event FROM marts.fct_durability d
+        JOIN marts.fct_courses c ON c.patient_id = d.patient_id AND c.course_number = d.course_number
+        WHERE d.is_primary AND d.lost_response AND {COURSE_FILTER}""", _params(cell))  # noqa: S608 - constant filter
+    return sorted(r[0] for r in rows)
+
+
 def _params(cell: dict[str, str]) -> dict[str, str]:
     return {"site": "All", "indication": "All", "route": "All", "period": "All"} | cell

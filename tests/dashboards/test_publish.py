@@ -19,6 +19,7 @@ from core.errors import KowError
 from tests.dashboards.clinic import (
     CLINIC_GROUP,
     expected_course_counts,
+    expected_losses_by_day,
     expected_session_counts,
     expected_still_responding,
     private_copy,
@@ -281,6 +282,44 @@ def test_published_kaplan_meier_at_4_and_8_weeks_matches_a_hand_computation(
         if row["suppressed"]:
             continue
         assert row["estimate"] == pytest.approx(expected), (metric, cell)
+
+
+CELLS = [{}, {"site": "K7-S01"}, {"site": "K7-S02"}, {"indication": "TRD"}, {"indication": "PTSD"},
+         {"period": "2023"}, {"site": "K7-S03", "indication": "MDD"}, {"route": "IM"}]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_still_responding_is_withheld_unless_at_least_min_cell_size_responses_were_lost(
+        clinic: Settings, tables: dict[str, pl.DataFrame], cell: dict[str, str]):
+    """With the responders shown, 1 - S(t) gives the losses back: an estimate resting on 0-10 losses is hidden."""
+    losses = expected_losses_by_day(clinic, **cell)
+    for metric, day in (("still_responding_4w", 28), ("still_responding_8w", 56)):
+        row = metric_row(tables, metric, **cell)
+        lost = sum(1 for t in losses if t <= day)
+        if lost < K:
+            assert row["estimate"] is None, (metric, cell, lost)
+            assert row["suppressed"], (metric, cell, lost)
+        elif row["numerator"] is not None and row["denominator"] is not None:
+            assert row["estimate"] is not None, (metric, cell, lost)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_step_of_a_published_curve_stands_for_at_least_min_cell_size_losses(
+        clinic: Settings, tables: dict[str, pl.DataFrame], cell: dict[str, str]):
+    key = {"site": "All", "indication": "All", "route": "All", "period": "All"} | cell
+    curve = tables["durability_curves"].filter(*(pl.col(k) == v for k, v in key.items())).sort("week")
+    if not cell:
+        assert curve.height >= 3, "the whole clinic's curve should have several steps"
+    if curve.is_empty():
+        return
+    losses = expected_losses_by_day(clinic, **cell)
+    weeks = curve["week"].to_list()
+    first = sum(1 for t in losses if t <= 7 * weeks[0])
+    assert first == 0 or first >= K
+    for before, after in zip(weeks, weeks[1:], strict=False):
+        between = sum(1 for t in losses if 7 * before < t <= 7 * after)
+        assert between >= K, (cell, before, after, between)
+    assert curve["surv"].is_sorted(descending=True)
 
 
 def test_published_response_for_a_site_and_year_matches_the_marts(clinic: Settings, tables: dict[str, pl.DataFrame]):
