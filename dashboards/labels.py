@@ -110,8 +110,9 @@ def suppressed_mark(about: Mapping[str, str]) -> str:
 def suppression_note(about: Mapping[str, str]) -> str:
     k = about.get("min_cell_size", "11")
     return (f"{suppressed_mark(about)} = fewer than {k} (none included), or withheld so that a count below {k} "
-            "cannot be worked out from the totals; its rates and intervals are hidden too. Suppression is done when "
-            "the data are published, for every filter combination.")
+            "cannot be worked out from the totals; its rates and intervals are hidden too, as is a share still "
+            f"responding that rests on fewer than {k} losses of response. Suppression is done when the data are "
+            "published, for every filter combination.")
 
 
 def is_missing(value: float | int | None) -> bool:

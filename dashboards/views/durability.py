@@ -39,8 +39,9 @@ def render() -> None:
         "Kaplan-Meier estimate of the share of responding courses (primary instrument) still in response, by "
         "weeks since their endpoint, with pointwise log-log intervals. A curve stops where fewer than "
         f"{k} courses remain at risk, and is drawn only at weeks where at least {k} more courses have lost "
-        "response since its previous point, so every step stands for that many or more. Numbers at risk beneath: courses still followed at that week. Grey "
-        "diamonds: McInnes 2022 (real-world IV, PHQ-9). " + " ".join(DURABILITY_NOTES))
+        "response since its previous point, so every step stands for that many or more. Numbers at risk "
+        "beneath: courses still followed at that week. Grey diamonds: McInnes 2022 (real-world IV, PHQ-9). "
+        + " ".join(DURABILITY_NOTES))
     show_model_ratios(data.analysis_table(run.version, "durability_hazard_ratios"),
                       title="Adjusted hazard ratios of losing response (whole clinic)",
                       caption="From `kow analyze`: fitted to every responding course, so the filters do not apply.")
