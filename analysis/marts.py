@@ -23,16 +23,13 @@ REQUIRED_MARTS = ("dim_patients", "fct_sessions", "fct_courses", "fct_response",
 SCORES_MART = "fct_assessment_scores"  # optional until it is built: trajectories report its absence
 DEFINITIONS_MART = "dim_definitions"  # optional: the vars in effect at build time
 
-# Severity of a reported event: "serious events (grade >= 3)" (domain-facts.md); not a dbt var yet.
-SEVERE_GRADE = 3
-# Dose bands (mg/kg) for the rate table, edges between the usual weight-based doses 0.5, 0.75 and 1.0
-# so re-weighing noise never moves a session across a band. Not a dbt var yet.
-DOSE_BAND_EDGES_MG_PER_KG = (0.4, 0.6, 0.9, 1.2)
-
+# Dose bands are the var dose_band_edges_mg_per_kg (edges between the usual weight-based doses 0.5, 0.75 and
+# 1.0 mg/kg, so re-weighing noise never moves a session across a band); seriousness is the mart's
+# serious_or_severe (var serious_grade_min).
 _DOSE_BAND = ("CASE WHEN s.dose_mg_per_kg IS NULL THEN NULL "
               "ELSE len(list_filter($edges, lambda e: e <= s.dose_mg_per_kg)) END")
-_SEVERITY = ("CASE WHEN e.source = 'derived' OR (e.serious IS NULL AND e.severity_grade IS NULL) THEN 'ungraded' "
-             "WHEN e.serious OR e.severity_grade >= $severe THEN 'serious_or_grade_3_plus' ELSE 'grade_1_2' END")
+_SEVERITY = ("CASE WHEN e.serious_or_severe IS NULL THEN 'ungraded' "
+             "WHEN e.serious_or_severe THEN 'serious_or_severe' ELSE 'not_serious' END")
 
 QUERIES: dict[str, str] = {
     "session_cells": f"""
@@ -136,8 +133,8 @@ def read_marts(warehouse: Path) -> MartData:
                                     "Run `kow build` first.")
         definitions, definitions_from = _definitions(con, present)
         params: dict[str, dict[str, Any]] = {
-            "session_cells": {"edges": list(DOSE_BAND_EDGES_MG_PER_KG)},
-            "event_cells": {"edges": list(DOSE_BAND_EDGES_MG_PER_KG), "severe": SEVERE_GRADE},
+            "session_cells": {"edges": list(definitions.dose_band_edges_mg_per_kg)},
+            "event_cells": {"edges": list(definitions.dose_band_edges_mg_per_kg)},
             "peak_bp": {"sbp": definitions.derived_hypertension_sbp_mmhg,
                         "dbp": definitions.derived_hypertension_dbp_mmhg},
         }

@@ -9,11 +9,11 @@ import polars as pl
 from analysis.design import UNKNOWN, prepare_design
 from analysis.gee import fit_gee
 from analysis.intervals import poisson_exact_ci
-from analysis.marts import DOSE_BAND_EDGES_MG_PER_KG
 from analysis.tidy import NOT_CONVERGED, OK, RATIOS_SCHEMA, TOO_FEW, conform, guarded_fit, model_row, tidy_ratios
+from core.definitions import load_definitions
 
 SOURCES = ("reported", "derived", "all")
-SEVERITIES = ("serious_or_grade_3_plus", "grade_1_2", "ungraded")
+SEVERITIES = ("serious_or_severe", "not_serious", "ungraded")  # fct_adverse_events.serious_or_severe
 EXPOSURE_STRATA = ("route", "site", "phase", "dose_band")  # strata that split the sessions as well as the events
 RATE_MODEL = "gee_poisson_exchangeable"
 
@@ -24,7 +24,7 @@ AE_RATES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def dose_band_label(index: int | None, edges: Sequence[float] = DOSE_BAND_EDGES_MG_PER_KG) -> str:
+def dose_band_label(index: int | None, edges: Sequence[float]) -> str:
     """Band i holds doses in [edges[i-1], edges[i]) mg/kg; None (no weight) is 'unknown'."""
     if index is None:
         return UNKNOWN
@@ -35,9 +35,14 @@ def dose_band_label(index: int | None, edges: Sequence[float] = DOSE_BAND_EDGES_
     return f"{edges[index - 1]:g}-<{edges[index]:g}"
 
 
-def _labelled(cells: pl.DataFrame) -> pl.DataFrame:
+def dose_band_labels(edges: Sequence[float]) -> dict[int, str]:
+    """Every band's label by its index (the number of edges at or below the dose)."""
+    return {i: dose_band_label(i, edges) for i in range(len(edges) + 1)}
+
+
+def _labelled(cells: pl.DataFrame, edges: Sequence[float]) -> pl.DataFrame:
     """Cells with one string column per exposure stratum; missing values become 'unknown'."""
-    bands = {i: dose_band_label(i) for i in range(len(DOSE_BAND_EDGES_MG_PER_KG) + 1)}
+    bands = dose_band_labels(edges)
     return cells.with_columns(
         site=pl.col("site_id").fill_null(UNKNOWN), route=pl.col("route").fill_null(UNKNOWN),
         phase=pl.col("phase").fill_null(UNKNOWN),
@@ -51,7 +56,7 @@ def _with_all_source(events: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 
 def ae_rates(session_cells: pl.DataFrame, event_cells: pl.DataFrame, *, event_terms: Sequence[str],
-             alpha: float, min_cell_size: int) -> pl.DataFrame:
+             alpha: float, min_cell_size: int, dose_band_edges: Sequence[float] | None = None) -> pl.DataFrame:
     """Events per 100 sessions by stratum and source, with exact Poisson intervals.
 
     Strata: overall; event_term and severity (denominator: all sessions); route, site, phase and dose band
@@ -60,7 +65,8 @@ def ae_rates(session_cells: pl.DataFrame, event_cells: pl.DataFrame, *, event_te
     derived events (only vitals rules derive events). A stratum with fewer sessions than min_cell_size is
     marked 'too_few' (its interval is still exact).
     """
-    sessions, events = _labelled(session_cells), _labelled(event_cells)
+    edges = load_definitions().dose_band_edges_mg_per_kg if dose_band_edges is None else dose_band_edges
+    sessions, events = _labelled(session_cells, edges), _labelled(event_cells, edges)
     total = int(sessions["sessions"].sum())
     parts = []
     for stratum_type, column in (("overall", None), ("event_term", "event_term"), ("severity", "severity")):

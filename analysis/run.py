@@ -16,7 +16,7 @@ import polars as pl
 from analysis import report as report_module
 from analysis.durability import AT_RISK_DAYS, MILESTONE_DAYS, fit_durability_hazard_ratios, km_by_indication
 from analysis.literature import depression_indications, literature_comparison
-from analysis.marts import DOSE_BAND_EDGES_MG_PER_KG, SEVERE_GRADE, MartData, read_marts
+from analysis.marts import MartData, read_marts
 from analysis.rates import ae_rates, fit_ae_rate_ratios
 from analysis.report import figures
 from analysis.response import REFERENCE_INDICATION, fit_response_odds_ratios, response_by_indication
@@ -82,7 +82,8 @@ def analyze_warehouse(settings: Settings, *, out_dir: Path = Path("reports/lates
     common = {"alpha": d.alpha, "min_cell_size": d.min_cell_size}
     tables: dict[str, pl.DataFrame] = {}
     tables["ae_rates"] = step("adverse-event rates", lambda: ae_rates(
-        data.session_cells, data.event_cells, event_terms=load_event_terms(), **common))
+        data.session_cells, data.event_cells, event_terms=load_event_terms(),
+        dose_band_edges=d.dose_band_edges_mg_per_kg, **common))
     tables["ae_rate_ratios"] = step("adverse-event rate model", lambda: fit_ae_rate_ratios(data.exposure, **common))
     tables["response_by_indication"] = step("response by indication",
                                             lambda: response_by_indication(data.courses, **common))
@@ -133,8 +134,8 @@ def analysis_constants(data: MartData) -> dict[str, str]:
     return {
         "confidence": f"{100 * (1 - d.alpha):g}%",
         "too_few": f"fewer than min_cell_size = {d.min_cell_size} sessions, courses or patients",
-        "severe_grade": str(SEVERE_GRADE),
-        "dose_band_edges_mg_per_kg": ", ".join(f"{e:g}" for e in DOSE_BAND_EDGES_MG_PER_KG),
+        "severe_grade": str(d.serious_grade_min),
+        "dose_band_edges_mg_per_kg": ", ".join(f"{e:g}" for e in d.dose_band_edges_mg_per_kg),
         "reference_indication": REFERENCE_INDICATION,
         "other_references": "most frequent level (route, sex, site); substance_use_history false",
         "trajectory_window": f"day {first} to day {last} since the course's first session",

@@ -35,6 +35,8 @@ class Definitions:
     derived_desaturation_spo2_pct: int
     min_cell_size: int
     alpha: float
+    serious_grade_min: int
+    dose_band_edges_mg_per_kg: tuple[float, ...]
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Definitions:
         known = {f.name: f.type for f in fields(self)}
@@ -43,11 +45,25 @@ class Definitions:
             from core.errors import KowError
 
             raise KowError(f"Unknown definition var(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}.")
-        cast = {k: (float(v) if known[k] == "float" else int(v)) for k, v in overrides.items()}
+        cast = {k: _typed(known[k], v) for k, v in overrides.items()}
         return replace(self, **cast)
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _typed(kind: object, value: Any) -> Any:
+    """A var's value as its field's type; lists may come as YAML text (marts.dim_definitions stores text)."""
+    if kind == "float":
+        return float(value)
+    if kind == "int":
+        return int(value)
+    items = yaml.safe_load(value) if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        from core.errors import KowError
+
+        raise KowError(f"Expected a list of numbers, got {value!r}.")
+    return tuple(float(v) for v in items)
 
 
 @dataclass(frozen=True)
@@ -69,7 +85,9 @@ def _project_vars() -> dict[str, Any]:
 def load_definitions(overrides: Mapping[str, Any] | None = None) -> Definitions:
     """The definitions in force: dbt_project.yml's vars, with any overrides applied."""
     names = {f.name for f in fields(Definitions)}
-    base = Definitions(**{k: v for k, v in _project_vars().items() if k in names})
+    shipped = {k: v for k, v in _project_vars().items() if k in names}
+    shipped["dose_band_edges_mg_per_kg"] = tuple(shipped["dose_band_edges_mg_per_kg"])
+    base = Definitions(**shipped)
     return base.with_overrides(overrides) if overrides else base
 
 

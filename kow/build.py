@@ -180,6 +180,11 @@ def _check_definitions(d: Definitions) -> None:
     for name in ("response_reduction", "alpha"):
         if not 0 < getattr(d, name) < 1:
             problems.append(f"{name} must be between 0 and 1")
+    if not 1 <= d.serious_grade_min <= 5:
+        problems.append("serious_grade_min must be a grade from 1 to 5")
+    edges = d.dose_band_edges_mg_per_kg
+    if not edges or edges[0] <= 0 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+        problems.append("dose_band_edges_mg_per_kg must be positive and increasing")
     if problems:
         raise KowError("Invalid definition var(s): " + "; ".join(problems) + ".")
 

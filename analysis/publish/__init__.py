@@ -28,7 +28,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from analysis.marts import DOSE_BAND_EDGES_MG_PER_KG
 from analysis.publish import queries as q
 from analysis.publish import tables as t
 from analysis.publish.grid import Grid, calendar_months, known
@@ -171,9 +170,10 @@ def _published_tables(con: duckdb.DuckDBPyConnection,
     km = _frame(con, q.KM_GRID, {"curve_weeks": t.CURVE_WEEKS, "trend_weeks": list(t.TREND_WEEKS)})
     courses = t.suppressed_courses(_frame(con, q.COURSE_CUBE), km, grid, k)
     sessions_raw = t.sessions_on_grid(_frame(con, q.SESSION_CUBE, {
-        "dose_edges": list(DOSE_BAND_EDGES_MG_PER_KG),
+        "dose_edges": list(defs.dose_band_edges_mg_per_kg),
         "sbp_threshold": defs.derived_hypertension_sbp_mmhg, "dbp_threshold": defs.derived_hypertension_dbp_mmhg,
-    }), grid).with_columns(dose_band=t.dose_band_label(pl.col("dose_band")))
+    }), grid, defs.dose_band_edges_mg_per_kg).with_columns(
+        dose_band=t.dose_band_label(pl.col("dose_band"), defs.dose_band_edges_mg_per_kg))
     sessions = t.suppressed_wide(sessions_raw, [*t.CUBE, "dose_band"], t.SESSION_MEASURES, t.SESSION_LINKS, k)
     terms = [(term, bool(derivable)) for term, derivable in con.execute(q.EVENT_TERMS).fetchall()]
     events = t.suppressed_wide(t.events_on_grid(_frame(con, q.EVENT_CUBE), grid, terms),

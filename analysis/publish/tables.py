@@ -14,8 +14,8 @@ import polars as pl
 from scipy import stats
 
 from analysis.intervals import km_loglog_ci, poisson_exact_ci, wilson_ci
-from analysis.marts import DOSE_BAND_EDGES_MG_PER_KG
 from analysis.publish.grid import CUBE, Grid, complete
+from analysis.rates import dose_band_labels
 from analysis.suppression import ALL, COUNT, MEASURE, Dimension, calendar, flat, suppress
 from core.definitions import Definitions
 
@@ -110,10 +110,10 @@ def suppressed_courses(cube: pl.DataFrame, km: pl.DataFrame, grid: Grid, min_cel
     return suppressed_wide(wide, CUBE, [*COURSE_MEASURES, *names], COURSE_LINKS, min_cell_size, period_only)
 
 
-def sessions_on_grid(cube: pl.DataFrame, grid: Grid) -> pl.DataFrame:
+def sessions_on_grid(cube: pl.DataFrame, grid: Grid, dose_band_edges: Sequence[float]) -> pl.DataFrame:
     """The session cube on every month (dose band 'All') and on every dose band of every period (as the SQL
     groups them), before the bands are labelled."""
-    bands = [str(i) for i in range(len(DOSE_BAND_EDGES_MG_PER_KG) + 1)] + ["unknown"]
+    bands = [str(i) for i in range(len(dose_band_edges) + 1)] + ["unknown"]
     every_month = grid.cells().with_columns(dose_band=pl.lit(ALL))
     every_band = grid.cells(months=False).join(pl.DataFrame({"dose_band": bands}), how="cross")
     return complete(cube, pl.concat([every_month, every_band]), SESSION_MEASURES)
@@ -337,15 +337,15 @@ def about(defs: Definitions, cells: pl.DataFrame) -> pl.DataFrame:
         "schema_version": SCHEMA_VERSION,
         "first_month": months[0] if months else "",
         "last_month": months[-1] if months else "",
-        "dose_band_edges_mg_per_kg": ", ".join(f"{e:g}" for e in DOSE_BAND_EDGES_MG_PER_KG),
-        **{name: str(value) for name, value in defs.as_dict().items()},
+        **{name: _text(value) for name, value in defs.as_dict().items()},
     }
     return pl.DataFrame({"name": list(rows), "value": list(rows.values())})
 
 
-def dose_band_label(index: pl.Expr) -> pl.Expr:
-    """Band i holds doses in [edge i-1, edge i) mg/kg, labelled as analysis/rates.py labels them."""
-    edges = DOSE_BAND_EDGES_MG_PER_KG
-    labels = {"0": f"<{edges[0]:g}", str(len(edges)): f">={edges[-1]:g}"}
-    labels |= {str(i): f"{edges[i - 1]:g}-<{edges[i]:g}" for i in range(1, len(edges))}
-    return index.replace(labels)
+def _text(value: object) -> str:
+    return ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else str(value)
+
+
+def dose_band_label(index: pl.Expr, edges: Sequence[float]) -> pl.Expr:
+    """Band i (as text) holds doses in [edge i-1, edge i) mg/kg, labelled as analysis/rates.py labels them."""
+    return index.replace({str(i): label for i, label in dose_band_labels(edges).items()})

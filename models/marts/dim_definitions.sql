@@ -3,7 +3,8 @@
 {%- set names = [
     'course_gap_days', 'induction_sessions', 'induction_window_days', 'baseline_window_days',
     'endpoint_window_days', 'response_reduction', 'relapse_consecutive', 'derived_hypertension_sbp_mmhg',
-    'derived_hypertension_dbp_mmhg', 'derived_desaturation_spo2_pct', 'min_cell_size', 'alpha'
+    'derived_hypertension_dbp_mmhg', 'derived_desaturation_spo2_pct', 'min_cell_size', 'alpha',
+    'serious_grade_min', 'dose_band_edges_mg_per_kg'
 ] %}
 
 {% for name in names %}

@@ -1,5 +1,6 @@
 -- One row per adverse event, reported or derived from the session's vitals. A derived event has no
--- event_id, severity_grade, serious or resolved value: nobody graded it.
+-- event_id, severity_grade, serious or resolved value: nobody graded it. serious_or_severe: marked serious or
+-- graded at least var('serious_grade_min'); null when nobody said (derived, or neither field given).
 with
 
 reported as (
@@ -71,6 +72,12 @@ select
     events.event_term,
     events.severity_grade,
     events.serious,
+    case
+        when events.serious is null and events.severity_grade is null then null
+        else
+            coalesce(events.serious, false)
+            or coalesce(events.severity_grade >= {{ var('serious_grade_min') }}, false)
+    end as serious_or_severe,
     events.resolved,
     events.source,
     events.derived_rule

@@ -19,10 +19,10 @@ SESSIONS = pl.DataFrame(
      ("S2", "INTRANASAL", "induction", 2, 400), ("S2", "IM", "induction", None, 5)],
     schema=["site_id", "route", "phase", "dose_band", "sessions"], orient="row")
 EVENTS = pl.DataFrame(
-    [("S1", "IV", "induction", 1, "nausea", "reported", "grade_1_2", 40),
+    [("S1", "IV", "induction", 1, "nausea", "reported", "not_serious", 40),
      ("S1", "IV", "induction", 1, "hypertension", "derived", "ungraded", 6),
-     ("S2", "INTRANASAL", "induction", 2, "dissociation", "reported", "serious_or_grade_3_plus", 3),
-     ("S1", "IV", "maintenance", 1, "nausea", "reported", "grade_1_2", 10)],
+     ("S2", "INTRANASAL", "induction", 2, "dissociation", "reported", "serious_or_severe", 3),
+     ("S1", "IV", "maintenance", 1, "nausea", "reported", "not_serious", 10)],
     schema=["site_id", "route", "phase", "dose_band", "event_term", "source", "severity", "events"], orient="row")
 
 
@@ -68,7 +68,7 @@ def test_exposure_strata_use_their_own_sessions_and_thin_strata_are_too_few(rate
     assert rates[("dose_band", "unknown", "all")]["sessions"] == 5
     assert rates[("dose_band", "0.6-<0.9", "reported")]["events"] == 3
     assert rates[("site", "S2", "reported")]["events"] == 3
-    assert rates[("severity", "serious_or_grade_3_plus", "reported")]["events"] == 3
+    assert rates[("severity", "serious_or_severe", "reported")]["events"] == 3
     assert rates[("severity", "ungraded", "derived")]["events"] == 6
 
 

@@ -483,3 +483,18 @@ def test_publish_uses_the_definitions_the_marts_were_built_with(clinic: Settings
     assert publish_aggregates(mine).min_cell_size == 25
     about = published(mine)["about"]
     assert dict(zip(about["name"], about["value"], strict=True))["min_cell_size"] == "25"
+
+
+def test_publish_bands_doses_with_the_edges_the_marts_were_built_with(clinic: Settings, tmp_path: Path):
+    mine = private_copy(clinic, tmp_path / "bands")
+    con = duckdb.connect(str(mine.warehouse))
+    try:  # as `kow build --vars '{"dose_band_edges_mg_per_kg": [0.5, 1.0]}'` records it
+        con.execute("UPDATE marts.dim_definitions SET var_value = '[0.5, 1.0]' "
+                    "WHERE var_name = 'dose_band_edges_mg_per_kg'")
+    finally:
+        con.close()
+    publish_aggregates(mine)
+    after = published(mine)
+    assert set(after["dose_response"]["dose_band"].to_list()) == {"All", "<0.5", "0.5-<1", ">=1", "unknown"}
+    about = dict(zip(after["about"]["name"], after["about"]["value"], strict=True))
+    assert about["dose_band_edges_mg_per_kg"] == "0.5, 1"
