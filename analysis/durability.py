@@ -39,6 +39,27 @@ class KmCurve:
     at_risk: dict[int, int]  # at-risk count at each AT_RISK_DAYS day
 
 
+def thinned_steps(lost: np.ndarray, anchors: np.ndarray, min_cell_size: int) -> np.ndarray:
+    """Which points of one Kaplan-Meier curve may be published, from the cumulative losses of response at each
+    point (in time order). ``anchors`` are points published anyway (the 4- and 8-week shares): they are kept,
+    and every other kept point lies min_cell_size or more losses after the previous kept point and before the
+    next anchor. So each drop of the published curve stands for min_cell_size losses or more and no flat
+    stretch says "none lost" (a weekly curve shows single losses, and zeros, as its steps). A first point
+    before any loss (S = 1, known by definition) is kept. Greedy in time order."""
+    keep = np.zeros(lost.size, bool)
+    anchor_rows = np.flatnonzero(anchors)
+    following = np.searchsorted(anchor_rows, np.arange(lost.size), side="right")  # the next anchor after each
+    last = 0.0
+    for i, value in enumerate(lost):
+        if anchors[i] or (i == 0 and value == 0):
+            keep[i], last = True, value
+            continue
+        room = lost[anchor_rows[following[i]]] - value if following[i] < anchor_rows.size else np.inf
+        if value - last >= min_cell_size and room >= min_cell_size:
+            keep[i], last = True, value
+    return keep
+
+
 def _step(values: np.ndarray, times: np.ndarray, day: float, before: float) -> float:
     """A right-continuous step function (KM) at `day`: `before` until the first jump."""
     index = int(np.searchsorted(times, day, side="right")) - 1

@@ -131,6 +131,9 @@ def read_marts(warehouse: Path) -> MartData:
         if missing:
             raise MartsMissingError(f"No built marts in {warehouse} (missing {', '.join(missing)}). "
                                     "Run `kow build` first.")
+        if not _has_column(con, "fct_adverse_events", "serious_or_severe"):
+            raise MartsMissingError(f"The marts in {warehouse} were built by an older kow (marts.fct_adverse_events "
+                                    "has no serious_or_severe). Run `kow build` to rebuild them.")
         definitions, definitions_from = _definitions(con, present)
         params: dict[str, dict[str, Any]] = {
             "session_cells": {"edges": list(definitions.dose_band_edges_mg_per_kg)},
@@ -153,6 +156,12 @@ def _mart_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     # fetchall: duckdb 2 refuses a new query while an earlier result is unfetched (stack-notes)
     rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [MARTS]).fetchall()
     return {row[0] for row in rows}
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    found = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                        "AND column_name = ?", [MARTS, table, column]).fetchone()
+    return bool(found and found[0])
 
 
 def _definitions(con: duckdb.DuckDBPyConnection, present: set[str]) -> tuple[Definitions, str]:

@@ -10,7 +10,6 @@ from analysis.design import UNKNOWN, prepare_design
 from analysis.gee import fit_gee
 from analysis.intervals import poisson_exact_ci
 from analysis.tidy import NOT_CONVERGED, OK, RATIOS_SCHEMA, TOO_FEW, conform, guarded_fit, model_row, tidy_ratios
-from core.definitions import load_definitions
 
 SOURCES = ("reported", "derived", "all")
 SEVERITIES = ("serious_or_severe", "not_serious", "ungraded")  # fct_adverse_events.serious_or_severe
@@ -56,7 +55,7 @@ def _with_all_source(events: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 
 def ae_rates(session_cells: pl.DataFrame, event_cells: pl.DataFrame, *, event_terms: Sequence[str],
-             alpha: float, min_cell_size: int, dose_band_edges: Sequence[float] | None = None) -> pl.DataFrame:
+             alpha: float, min_cell_size: int, dose_band_edges: Sequence[float]) -> pl.DataFrame:
     """Events per 100 sessions by stratum and source, with exact Poisson intervals.
 
     Strata: overall; event_term and severity (denominator: all sessions); route, site, phase and dose band
@@ -65,8 +64,7 @@ def ae_rates(session_cells: pl.DataFrame, event_cells: pl.DataFrame, *, event_te
     derived events (only vitals rules derive events). A stratum with fewer sessions than min_cell_size is
     marked 'too_few' (its interval is still exact).
     """
-    edges = load_definitions().dose_band_edges_mg_per_kg if dose_band_edges is None else dose_band_edges
-    sessions, events = _labelled(session_cells, edges), _labelled(event_cells, edges)
+    sessions, events = _labelled(session_cells, dose_band_edges), _labelled(event_cells, dose_band_edges)
     total = int(sessions["sessions"].sum())
     parts = []
     for stratum_type, column in (("overall", None), ("event_term", "event_term"), ("severity", "severity")):

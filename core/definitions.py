@@ -7,6 +7,7 @@ analyses never disagree about a number (see ../shared/spec/definitions.md).
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cache
@@ -53,17 +54,26 @@ class Definitions:
 
 
 def _typed(kind: object, value: Any) -> Any:
-    """A var's value as its field's type; lists may come as YAML text (marts.dim_definitions stores text)."""
-    if kind == "float":
-        return float(value)
-    if kind == "int":
-        return int(value)
-    items = yaml.safe_load(value) if isinstance(value, str) else value
-    if not isinstance(items, (list, tuple)):
-        from core.errors import KowError
+    """A var's value as its field's type; lists may come as YAML text (marts.dim_definitions stores text).
+    Raises KowError for a value that is not one (a user's --vars, never a traceback)."""
+    from core.errors import KowError
 
-        raise KowError(f"Expected a list of numbers, got {value!r}.")
-    return tuple(float(v) for v in items)
+    try:
+        if kind in ("float", "int"):
+            number = float(value)
+            if not math.isfinite(number) or (kind == "int" and not number.is_integer()):
+                raise ValueError(value)
+            return number if kind == "float" else int(number)
+        items = yaml.safe_load(value) if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            raise ValueError(value)
+        numbers = tuple(float(v) for v in items)
+        if not all(math.isfinite(v) for v in numbers):
+            raise ValueError(value)
+        return numbers
+    except (TypeError, ValueError, yaml.YAMLError) as exc:
+        wanted = {"float": "a number", "int": "a whole number"}.get(str(kind), "a list of numbers")
+        raise KowError(f"Expected {wanted}, got {value!r}.") from exc
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def suppressed_mark(about: Mapping[str, str]) -> str:
 
 def suppression_note(about: Mapping[str, str]) -> str:
     k = about.get("min_cell_size", "11")
-    return (f"{suppressed_mark(about)} = fewer than {k} (none included), or withheld so that a count below {k} "
+    return (f"{suppressed_mark(about)} = fewer than {k} (zero included), or withheld so that a count below {k} "
             "cannot be worked out from the totals; its rates and intervals are hidden too, as is a share still "
             f"responding that rests on fewer than {k} losses of response. Suppression is done when the data are "
             "published, for every filter combination.")

@@ -48,17 +48,17 @@ class CompareSummary:
     seconds: float = 0.0
 
     def describe(self) -> str:
-        shared = (f"<{self.min_cell_size}" if self.shared_courses < self.min_cell_size
-                  else f"{self.shared_courses:,}")
-        lines = [f"A = {self.a} ({self.a_courses:,} courses), B = {self.b} ({self.b_courses:,} courses); "
-                 f"{shared} courses in both.",
+        k = self.min_cell_size
+        lines = [f"A = {self.a} ({_count(self.a_courses, k)} courses), B = {self.b} ({_count(self.b_courses, k)} "
+                 f"courses); {_count(self.shared_courses, k)} courses in both.",
                  f"{'measure':<34}{'A':>24}{'B':>24}   A - B ({self.confidence} CI)"]
         for row in self.table.iter_rows(named=True):
             label = row["measure"] + ("" if row["stratum"] == ALL else f" {row['stratum']}")
             lines.append(f"{label[:33]:<34}{_side(row, 'a'):>24}{_side(row, 'b'):>24}   {_difference(row)}")
         lines.append("Intervals: Newcombe hybrid score for proportions; MOVER with exact Poisson limits for rates "
                      "per 100 sessions; both assume independent cohorts"
-                     + (" (these share courses, so the intervals are conservative)." if self.shared_courses else "."))
+                     + (" (these share courses, so the intervals are conservative)." if self.shared_courses >= k
+                        else "; shared courses, if any, make them conservative."))
         if self.out_file:
             lines.append(f"Wrote {self.out_file}")
         return "\n".join(lines)
@@ -130,3 +130,8 @@ def compare_results(first: CohortResult, second: CohortResult) -> pl.DataFrame:
                    + pl.coalesce(pl.col("b_status"), pl.lit("missing")))
     both = both.with_columns(**columns, method=pl.col("unit").replace_strict(METHODS, default=None), status=status)
     return conform(both, COMPARE_SCHEMA)
+
+
+def _count(n: int, min_cell_size: int) -> str:
+    """A count as it may be shown: below min_cell_size (zero included) it is "<min_cell_size"."""
+    return f"<{min_cell_size}" if n < min_cell_size else f"{n:,}"

@@ -182,11 +182,12 @@ def _published_tables(con: duckdb.DuckDBPyConnection,
     whole = sessions.filter(pl.col("dose_band") == ALL).drop("dose_band")
     all_events = events.filter((pl.col("event_term") == ALL) & (pl.col("source") == ALL)).select(*t.CUBE, "events")
     cells = t.cells(courses, whole, all_events)
+    metrics = t.metrics(cells, km, alpha, k)
     tables = {
-        "metrics": t.metrics(cells, km, alpha, k),
+        "metrics": metrics,
         "event_rates": t.event_rates(events, whole, alpha),
         "dose_response": t.dose_response(sessions_raw, sessions, alpha),
-        "durability_curves": t.durability_curves(km, courses, k, alpha),
+        "durability_curves": t.durability_curves(km, courses, metrics, k, alpha),
         "durability_at_risk": t.durability_at_risk(courses),
         "score_trajectories": t.score_trajectories(trajectories, grid, k, alpha),
         "load_history": t.load_history(_frame(con, q.LOAD_HISTORY), k),

@@ -2,8 +2,9 @@
 
 definitions.md suppresses "any count below min_cell_size", zero included. A cube built by GROUP BY lists
 only the combinations that occur, so a filter choice with no courses would come back as "no data": a
-zero, shown. The cubes are therefore completed on a fixed grid before suppression: every site, every
-indication and route the project knows (seeds and the source contract, not only those that occur), every
+zero, shown. The cubes are therefore completed on a fixed grid before suppression: every site of the
+warehouse, every indication and route the project knows (seeds and the source contract, not only those that
+occur), every
 calendar year and month from the first to the last month of activity, every event term of the seed with
 the sources it can have. A count missing from a cube is then a true zero, filled in before suppression
 and hidden like any other small count.

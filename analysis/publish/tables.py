@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from analysis.durability import thinned_steps
 from analysis.intervals import km_loglog_ci, poisson_exact_ci, wilson_ci
 from analysis.publish.grid import CUBE, Grid, complete
 from analysis.rates import dose_band_labels
@@ -137,13 +138,23 @@ def events_on_grid(cube: pl.DataFrame, grid: Grid, terms: Sequence[tuple[str, bo
 def metrics(cells: pl.DataFrame, km: pl.DataFrame, alpha: float, min_cell_size: int) -> pl.DataFrame:
     trend = km.filter(pl.col("week").is_in(list(TREND_WEEKS))).select(*CUBE, "week", "surv", "greenwood", "lost")
     parts = []
+    # per cell, the losses behind the last Kaplan-Meier share shown (4 weeks, then 8): the next one is shown only
+    # min_cell_size losses further on, or S(8w) / S(4w) would give the few lost in between back
+    shown_lost = cells.select(*CUBE, pl.lit(0, pl.Int64).alias("lost_before"))
     for metric in METRICS:
         denominator = pl.col(metric.denominator) if metric.denominator else pl.lit(None, pl.Int64)
         frame = cells.select(*CUBE, pl.col(metric.numerator).alias("numerator"), denominator.alias("denominator"))
         if metric.unit == "km_proportion":
             week = int(metric.numerator[-2:])
-            frame = frame.join(trend.filter(pl.col("week") == week).drop("week"), on=list(CUBE), how="left")
-        parts.append(_estimate(frame, metric, alpha, min_cell_size))
+            frame = frame.join(trend.filter(pl.col("week") == week).drop("week"), on=list(CUBE), how="left",
+                               maintain_order="left").join(shown_lost, on=list(CUBE), how="left",
+                                                           maintain_order="left")
+        estimate = _estimate(frame, metric, alpha, min_cell_size)
+        if metric.unit == "km_proportion":
+            shown_lost = frame.select(*CUBE, pl.when(pl.Series(~estimate["suppressed"].to_numpy()))
+                                      .then(pl.col("lost").fill_null(0)).otherwise(pl.col("lost_before"))
+                                      .alias("lost_before"))
+        parts.append(estimate)
     return pl.concat(parts).sort([*CUBE, "metric"])
 
 
@@ -160,8 +171,9 @@ def cells(courses: pl.DataFrame, sessions: pl.DataFrame, events: pl.DataFrame) -
 
 def _estimate(frame: pl.DataFrame, metric: Metric, alpha: float, min_cell_size: int) -> pl.DataFrame:
     """Estimate and interval where both counts are shown and the denominator is positive. A Kaplan-Meier
-    estimate is also withheld when fewer than min_cell_size responses were lost by that week (none included):
-    with the responders shown, 1 - S(t) would give that small count back."""
+    estimate is also withheld when fewer than min_cell_size responses (zero included) were lost by that week
+    since the previous share shown (``lost_before``): with the responders shown, 1 - S(t), or the ratio of two
+    shares, would give that small count back."""
     n = frame["numerator"].fill_null(0).to_numpy().astype(np.float64)
     d = frame["denominator"].fill_null(0).to_numpy().astype(np.float64)
     hidden = (frame["numerator"].is_null() | frame["denominator"].is_null()).to_numpy()
@@ -180,7 +192,8 @@ def _estimate(frame: pl.DataFrame, metric: Metric, alpha: float, min_cell_size: 
         low, high = km_loglog_ci(estimate, se, alpha)
         no_responders = d <= 0
         estimate = np.where(no_responders, np.nan, estimate)
-        hidden = hidden | (frame["lost"].fill_null(0).to_numpy() < min_cell_size)
+        losses = frame["lost"].fill_null(0).to_numpy() - frame["lost_before"].fill_null(0).to_numpy()
+        hidden = hidden | (losses < min_cell_size)
     keep = ~hidden
     return pl.DataFrame({
         **{c: frame[c] for c in CUBE},
@@ -240,14 +253,19 @@ def dose_response(raw: pl.DataFrame, shown: pl.DataFrame, alpha: float) -> pl.Da
     return pl.concat(parts).sort([*CUBE[:4], "measure", "dose_band"])
 
 
-def durability_curves(km: pl.DataFrame, courses: pl.DataFrame, min_cell_size: int, alpha: float) -> pl.DataFrame:
+def durability_curves(km: pl.DataFrame, courses: pl.DataFrame, metrics_table: pl.DataFrame, min_cell_size: int,
+                      alpha: float) -> pl.DataFrame:
     """Kaplan-Meier estimates for cells whose responders are shown, while at least min_cell_size courses are
-    still at risk, at the weeks where at least min_cell_size more responses were lost since the last week
-    published. Each drop of the published curve then stands for min_cell_size losses or more, and no flat
-    stretch says "none lost that week": a weekly curve would show single losses (and zeros) as its steps."""
+    still at risk, thinned by analysis.durability.thinned_steps around the 4- and 8-week shares the metrics
+    table shows for the same cell."""
     frame = km.filter((pl.col("month") == ALL) & (pl.col("at_risk") >= min_cell_size)).join(
         courses.filter(pl.col("month") == ALL).select(*CUBE, "responders"), on=list(CUBE), how="inner"
     ).filter(pl.col("responders").is_not_null() & (pl.col("responders") > 0)).sort([*CUBE[:4], "week"])
+    shown = metrics_table.filter((pl.col("month") == ALL) & (pl.col("unit") == "km_proportion")
+                                 & ~pl.col("suppressed")).select(
+        *CUBE[:4], pl.col("metric").str.extract(r"_(\d+)w$").cast(pl.Int32).alias("week"), pl.lit(True).alias("anchor"))
+    frame = frame.join(shown, on=[*CUBE[:4], "week"], how="left", maintain_order="left").with_columns(
+        pl.col("anchor").fill_null(False))
     frame = frame.filter(pl.Series(_thinned(frame, min_cell_size)))
     surv = frame["surv"].to_numpy()
     low, high = km_loglog_ci(surv, surv * np.sqrt(frame["greenwood"].to_numpy()), alpha)
@@ -257,21 +275,14 @@ def durability_curves(km: pl.DataFrame, courses: pl.DataFrame, min_cell_size: in
 
 
 def _thinned(frame: pl.DataFrame, min_cell_size: int) -> np.ndarray:
-    """Rows (sorted by cell, week) to publish: per cell, the first week if nothing was lost by then, and each
-    later week with min_cell_size or more losses since the previous kept one. Greedy in time order."""
-    cell = frame.select(pl.concat_str(list(CUBE[:4]), separator="|")).to_series().to_list()
-    lost = frame["lost"].to_numpy()
-    keep = np.zeros(len(cell), bool)
-    last_cell, last_lost = None, 0
-    for i, (key, value) in enumerate(zip(cell, lost, strict=True)):
-        if key != last_cell:
-            last_cell, last_lost = key, 0
-            if value == 0:
-                keep[i] = True
-                continue
-        if value - last_lost >= min_cell_size:
-            keep[i] = True
-            last_lost = value
+    """thinned_steps per cell of ``frame`` (sorted by cell, then week)."""
+    keep = np.zeros(frame.height, bool)
+    cell = frame.select(pl.concat_str(list(CUBE[:4]), separator="|")).to_series()
+    starts = np.flatnonzero(np.r_[True, (cell[1:].to_numpy() != cell[:-1].to_numpy())]) if frame.height else []
+    ends = [*starts[1:], frame.height]
+    lost, anchors = frame["lost"].to_numpy().astype(np.float64), frame["anchor"].to_numpy()
+    for start, end in zip(starts, ends, strict=True):
+        keep[start:end] = thinned_steps(lost[start:end], anchors[start:end], min_cell_size)
     return keep
 
 

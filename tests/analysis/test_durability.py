@@ -107,3 +107,15 @@ def test_cox_intervals_stay_finite_when_courses_are_censored_before_the_first_lo
     assert set(table["status"]) == {"ok"}
     assert table["ci_low"].is_finite().all()
     assert table["observations"][0] == 600  # the early-censored courses carry no information
+
+
+def test_thinned_steps_keeps_points_min_cell_size_losses_apart_around_the_anchors():
+    from analysis.durability import thinned_steps
+
+    lost = np.array([0, 0, 3, 12, 13, 20, 25, 30, 40], dtype=float)
+    none = np.zeros(lost.size, bool)
+    assert np.flatnonzero(thinned_steps(lost, none, 11)).tolist() == [0, 3, 6, 8]
+    anchored = none.copy()
+    anchored[4] = True  # a share shown at 13 losses: 12 is too close before it, 20 too close after it
+    assert np.flatnonzero(thinned_steps(lost, anchored, 11)).tolist() == [0, 4, 6, 8]
+    assert np.flatnonzero(thinned_steps(np.array([2.0, 5.0, 9.0]), np.zeros(3, bool), 11)).tolist() == []

@@ -29,7 +29,7 @@ EVENTS = pl.DataFrame(
 @pytest.fixture(scope="module")
 def rates() -> dict[tuple[str, str, str], dict]:
     table = ae_rates(SESSIONS, EVENTS, event_terms=load_event_terms(), alpha=DEFS.alpha,
-                     min_cell_size=DEFS.min_cell_size)
+                     min_cell_size=DEFS.min_cell_size, dose_band_edges=DEFS.dose_band_edges_mg_per_kg)
     return {(r["stratum_type"], r["stratum"], r["source"]): r for r in table.iter_rows(named=True)}
 
 

@@ -34,7 +34,7 @@ def test_planted_response_and_event_rates_fall_inside_the_intervals_at_about_the
         response = response_by_indication(own(data.courses), alpha=d.alpha, min_cell_size=d.min_cell_size)
         response = {r["indication"]: r for r in response.filter(pl.col("instrument") == "all").iter_rows(named=True)}
         rates = ae_rates(own(data.session_cells), own(data.event_cells), event_terms=load_event_terms(),
-                         alpha=d.alpha, min_cell_size=d.min_cell_size)
+                         alpha=d.alpha, min_cell_size=d.min_cell_size, dose_band_edges=d.dose_band_edges_mg_per_kg)
         rates = {r["stratum"]: r for r in rates.filter((pl.col("stratum_type") == "event_term")
                                                        & (pl.col("source") == "reported")).iter_rows(named=True)}
         pairs = [(f"response {k}", v, response[k]["ci_low"], response[k]["ci_high"])

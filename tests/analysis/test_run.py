@@ -152,6 +152,16 @@ def test_thin_or_broken_data_is_reported_and_replaces_the_previous_run(
     assert SCORES_MISSING in html
 
 
+def test_marts_built_by_an_older_kow_ask_for_a_rebuild(
+        built_clinics: BuiltClinics, private_copy: Callable[[Settings], Settings]):
+    settings = private_copy(built_clinics.settings)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("ALTER TABLE marts.fct_adverse_events DROP COLUMN serious_or_severe")
+    con.close()
+    with pytest.raises(MartsMissingError, match=r"older kow .* Run `kow build`"):
+        read_marts(settings.warehouse)
+
+
 def test_definitions_recorded_by_the_build_win_over_the_project_file(
         built_clinics: BuiltClinics, private_copy: Callable[[Settings], Settings]):
     settings = private_copy(built_clinics.settings)

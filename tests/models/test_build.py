@@ -124,7 +124,7 @@ def test_build_models_says_run_kow_ingest_first_without_patients(tmp_path: Path)
     [({"response_cutoff": 0.4}, "response_cutoff"), ({"relapse_consecutive": 0}, "relapse_consecutive must be"),
      ({"serious_grade_min": 6}, "serious_grade_min must be"),
      ({"dose_band_edges_mg_per_kg": [0.6, 0.4]}, "dose_band_edges_mg_per_kg must be"),
-     ({"dose_band_edges_mg_per_kg": "0.4"}, "a list of numbers")],
+     ({"dose_band_edges_mg_per_kg": "0.4"}, "a list of numbers"), ({"serious_grade_min": 3.5}, "a whole number")],
 )
 def test_build_models_refuses_bad_vars_before_running_dbt(raw_warehouse, overrides, fragment):
     settings = raw_warehouse()
