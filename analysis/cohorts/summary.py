@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from analysis.cohorts.outcomes import CohortData
-from analysis.durability import AT_RISK_DAYS, MILESTONE_DAYS, KmCurve, kaplan_meier
+from analysis.durability import AT_RISK_DAYS, MILESTONE_DAYS, KmCurve, kaplan_meier, thinned_steps
 from analysis.intervals import poisson_exact_ci, wilson_ci
 from analysis.suppression import ALL, COUNT, MEASURE, flat, suppress
 from analysis.tidy import OK, TOO_FEW, conform
@@ -54,7 +54,7 @@ SUMMARY_SCHEMA: dict[str, pl.DataType] = {
 @dataclass(frozen=True)
 class CohortSummary:
     table: pl.DataFrame  # SUMMARY_SCHEMA
-    curves: list[KmCurve]  # per group, cut where fewer than min_cell_size courses remain at risk
+    curves: list[KmCurve]  # per group, cut where fewer than min_cell_size remain at risk, thinned (thinned_steps)
 
 
 def summarise(data: CohortData, *, cohort: str, min_cell_size: int, alpha: float, event_terms: Sequence[str],
@@ -111,7 +111,11 @@ def summarise(data: CohortData, *, cohort: str, min_cell_size: int, alpha: float
         group_by=pl.when(key == ALL).then(pl.lit("all")).otherwise(key.str.split(":").list.first()),
         group=pl.when(key == ALL).then(key).otherwise(key.str.splitn(":", 2).struct.field("field_1")),
         stratum=pl.col("stratum").fill_null(ALL), source=pl.col("source").fill_null(ALL))
-    return CohortSummary(table.select(list(SUMMARY_SCHEMA)), curves)
+    shown_days = {(r["group"], int(r["stratum"].split()[-1])) for r in rows
+                  if r["measure"] == "still_responding" and r.get("status") == OK}
+    figure = [_thinned(curve, losses_by, [d for d in MILESTONE_DAYS if (group, d) in shown_days], min_cell_size)
+              if suppress_small else curve for group, curve, losses_by in curves]
+    return CohortSummary(table.select(list(SUMMARY_SCHEMA)), figure)
 
 
 class _Shown:
@@ -210,7 +214,7 @@ def _course_counts(data: CohortData, dims: tuple[str, ...], *, alpha: float,
     counts = counts.with_columns(pl.col(list(COURSE_MEASURES)).fill_null(0).cast(pl.Int64))
     counts = counts.sort(pl.col("group") == ALL, "group", descending=[True, False])  # All first
     km_rows: dict[str, list[dict]] = {}
-    curves: list[KmCurve] = []
+    curves: list[tuple[str, KmCurve, np.ndarray]] = []
     days_of_interest = sorted({*MILESTONE_DAYS, *AT_RISK_DAYS})
     for (group,), cells in durability.group_by("group"):
         days = np.repeat(cells["days_to_event"].to_numpy(), cells["courses"].to_numpy())
@@ -219,8 +223,22 @@ def _course_counts(data: CohortData, dims: tuple[str, ...], *, alpha: float,
             continue
         label = str(group).split(":", 1)[-1]  # the figure's legend: TRD, S1 or All
         km_rows[str(group)], curve = kaplan_meier(label, days, lost, alpha=alpha, days_of_interest=days_of_interest)
-        curves.append(_cut(curve, days, min_cell_size))
-    return counts, km_rows, sorted(curves, key=lambda c: (c.indication != ALL, c.indication))
+        curve = _cut(curve, days, min_cell_size)
+        losses_by = np.searchsorted(np.sort(days[lost.astype(bool)]), curve.times, side="right")
+        curves.append((str(group), curve, losses_by))
+    return counts, km_rows, sorted(curves, key=lambda c: (c[1].indication != ALL, c[1].indication))
+
+
+def _thinned(curve: KmCurve, losses_by: np.ndarray, shown_days: Sequence[int], min_cell_size: int) -> KmCurve:
+    """The figure's curve with only the points analysis.durability.thinned_steps allows around the milestone
+    shares the table shows: every drop stands for min_cell_size losses or more."""
+    anchors = np.zeros(curve.times.size, bool)
+    for day in shown_days:
+        at = int(np.searchsorted(curve.times, day, side="right")) - 1  # S(day) is the curve's value there
+        if at >= 0:
+            anchors[at] = True
+    keep = thinned_steps(losses_by.astype(np.float64), anchors, min_cell_size)
+    return KmCurve(curve.indication, curve.times[keep], curve.survival[keep], curve.at_risk)
 
 
 def _cut(curve: KmCurve, days: np.ndarray, min_cell_size: int) -> KmCurve:

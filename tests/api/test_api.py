@@ -82,6 +82,16 @@ def test_compare_cohorts_and_durability_curve(clinic: Settings) -> None:
                                     "USING (patient_id) WHERE d.is_primary AND p.indication = 'TRD'")
     last_day = int(curve["day"].max())
     assert (durability["days_to_event"] >= last_day).sum() >= MIN_CELL  # cut where too few remain at risk
+    # every step of the published curve stands for MIN_CELL losses or more (none shows a single loss or a zero)
+    members = api.load_cohort(TRD, warehouse=clinic.warehouse).select("patient_id", "course_number")
+    lost = read_table(clinic, "SELECT patient_id, course_number, days_to_event FROM marts.fct_durability "
+                              "WHERE is_primary AND lost_response").join(members, on=["patient_id", "course_number"])
+    days = sorted(lost["days_to_event"].to_list())
+    points = curve.filter(pl.col("group") == "All")["day"].to_list()
+    assert len(points) >= 2
+    assert sum(1 for t in days if t <= points[0]) >= MIN_CELL
+    for before, after in zip(points, points[1:], strict=False):
+        assert sum(1 for t in days if before < t <= after) >= MIN_CELL, (before, after)
 
 
 def test_api_releases_the_warehouse_after_each_call(clinic: Settings, tmp_path: Path) -> None:
