@@ -56,10 +56,12 @@ def test_export_aggregates_only_hold_no_ids_and_no_small_counts(clinic: Settings
     text = table.write_csv()
     assert not re.search(r"-P\d{7}", text)  # no patient id
     counts = [v for v in table["count"].to_list() + table["denominator"].to_list() if v is not None]
-    assert all(v in (f"<{MIN_CELL}", "suppressed") or int(v) == 0 or int(v) >= MIN_CELL for v in counts)
+    assert all(v in (f"<{MIN_CELL}", "suppressed") or int(v) >= MIN_CELL for v in counts)  # zero included
+    assert "0" not in counts
     assert f"<{MIN_CELL}" in counts
     manifest = json.loads((tmp_path / "aggregates" / "manifest.json").read_text())
     assert manifest["suppression"]["min_cell_size"] == MIN_CELL
+    assert manifest["suppression"]["rule"].startswith(f"counts 0-{MIN_CELL - 1} show as")
     assert manifest["warehouse"] == clinic.warehouse.name  # no local path goes outside
 
 
