@@ -13,6 +13,7 @@ from dashboards.labels import FILTER_NOTE, METRICS, definition, suppression_note
 from dashboards.shape import Tile
 
 GRAINS = ("Month", "Year")
+MOSTLY_HIDDEN = 0.5  # share of suppressed month points above which the trend opens by year
 
 
 def show_tiles(tiles: Sequence[Tile], per_row: int = 5) -> None:
@@ -29,15 +30,20 @@ def show_chart(chart: alt.TopLevelMixin) -> None:
 
 
 def show_trend(run: Run, metrics: Sequence[str], *, key: str) -> None:
-    """The metrics over time for the filters: by month (within the period) or by year."""
+    """The metrics over time for the filters: by month (within the period) or by year. A page opens by year
+    when most of its months are suppressed (a small clinic, or a narrow filter), by month otherwise."""
     f = run.filters
+    monthly = data.monthly(run.version, f.site, f.indication, f.route, f.period, tuple(metrics))
+    if key not in st.session_state:  # the first render decides; the reader's choice then stays
+        mostly_hidden = monthly.height > 0 and float(monthly["suppressed"].mean()) > MOSTLY_HIDDEN
+        st.session_state[key] = "Year" if mostly_hidden else "Month"
     head, choice = st.columns([3, 2], vertical_alignment="bottom")
     head.subheader("Trend")
-    grain = choice.segmented_control("Trend by", GRAINS, default=GRAINS[0], key=key, label_visibility="collapsed")
+    grain = choice.segmented_control("Trend by", GRAINS, key=key, label_visibility="collapsed")
     if grain == "Year":
         rows = data.yearly(run.version, f.site, f.indication, f.route, tuple(metrics))
     else:
-        rows = data.monthly(run.version, f.site, f.indication, f.route, f.period, tuple(metrics))
+        rows = monthly
     frame = shape.trend(rows, run.about)
     if frame.is_empty():
         st.info("Nothing to show over time for these filters.")

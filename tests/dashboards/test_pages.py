@@ -10,11 +10,13 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analysis.publish import publish_aggregates
 from core.config import Settings
 from core.definitions import load_definitions
 from dashboards.app import published_path
@@ -25,6 +27,7 @@ from tests.dashboards.clinic import (
     expected_session_counts,
     expected_still_responding,
     page_app,
+    private_copy,
     warehouse_rows,
 )
 
@@ -113,6 +116,29 @@ def test_overview_trend_by_year_has_one_point_per_year_and_metric(clinic: Settin
     sql = "SELECT DISTINCT strftime(session_date, '%Y') FROM marts.fct_sessions"
     years = {r[0] for r in warehouse_rows(clinic, sql)}
     assert set(data.filter(pl.col("title") == "Sessions")["month"].to_list()) == years
+
+
+def test_overview_trend_opens_by_year_when_most_months_are_suppressed_and_keeps_the_readers_choice(
+        clinic: Settings, tmp_path: Path):
+    con = duckdb.connect(str(clinic.published), read_only=True)
+    try:
+        hidden, total = con.execute("""
+            SELECT count(*) FILTER (WHERE suppressed), count(*) FROM metrics WHERE site = 'All'
+            AND indication = 'All' AND route = 'All' AND month <> 'All'""").fetchone()
+    finally:
+        con.close()
+    assert hidden > total / 2, "the test clinic's months should be mostly suppressed"
+    at = run(clinic, "overview")
+    assert at.segmented_control(key="overview_trend").value == "Year"
+    at.segmented_control(key="overview_trend").set_value("Month").run()
+    at.selectbox(key="filter_site").set_value("K7-S01").run()  # a new filter keeps the reader's choice
+    assert at.segmented_control(key="overview_trend").value == "Month"
+    # the same clinic published with a threshold of 1 (only zeros hidden): most months show, so by month
+    loose = private_copy(clinic, tmp_path / "loose")
+    publish_aggregates(loose, definitions=load_definitions({"min_cell_size": 1}))
+    at = page_app(loose.published, "overview").run()
+    assert not at.exception
+    assert at.segmented_control(key="overview_trend").value == "Month"
 
 
 def test_overview_shows_a_small_count_as_the_suppression_mark(clinic: Settings):
