@@ -1,6 +1,7 @@
 """The SQL of the published cubes: warehouse marts (attached as ``wh``) in, unsuppressed cells out.
 
-Every query is a constant; values (weeks, thresholds, dose edges) travel as named parameters.
+Every query is a constant (composed from the constants below); values (weeks, thresholds, dose edges) travel
+as named parameters.
 """
 
 # Every cube is GROUP BY CUBE(site, indication, route) x ROLLUP(year, month): each filter combination and its
@@ -8,7 +9,14 @@ Every query is a constant; values (weeks, thresholds, dose edges) travel as name
 # first session, patients in the month of their first session, sessions and events in the session's month.
 # Route is the session's for sessions and events, the course's first session's for courses.
 
-COURSE_CUBE = """
+# The filter columns of every cube row: a rolled-up dimension is 'All'. Shared by every cube below.
+_FILTER_COLUMNS = """CASE WHEN grouping(site_id) = 1 THEN 'All' ELSE site_id END AS site,
+    CASE WHEN grouping(indication) = 1 THEN 'All' ELSE indication END AS indication,
+    CASE WHEN grouping(route) = 1 THEN 'All' ELSE route END AS route,
+    CASE WHEN grouping(year) = 1 THEN 'All' ELSE year END AS period"""
+_MONTH_COLUMN = "CASE WHEN grouping(month) = 1 THEN 'All' ELSE month END AS month"
+
+COURSE_CUBE = f"""
 WITH courses AS (
     SELECT c.site_id, c.indication, c.first_session_route AS route,
            strftime(c.first_session_date, '%Y') AS year, strftime(c.first_session_date, '%Y-%m') AS month,
@@ -19,11 +27,8 @@ WITH courses AS (
     JOIN wh.marts.dim_patients AS p ON p.patient_id = c.patient_id
 )
 SELECT
-    CASE WHEN grouping(site_id) = 1 THEN 'All' ELSE site_id END AS site,
-    CASE WHEN grouping(indication) = 1 THEN 'All' ELSE indication END AS indication,
-    CASE WHEN grouping(route) = 1 THEN 'All' ELSE route END AS route,
-    CASE WHEN grouping(year) = 1 THEN 'All' ELSE year END AS period,
-    CASE WHEN grouping(month) = 1 THEN 'All' ELSE month END AS month,
+    {_FILTER_COLUMNS},
+    {_MONTH_COLUMN},
     count(*) FILTER (WHERE first_course)::BIGINT AS patients,
     count(*) FILTER (WHERE first_course AND dx_unmapped)::BIGINT AS patients_dx_unmapped,
     count(*)::BIGINT AS courses,
@@ -35,13 +40,14 @@ SELECT
     count(*) FILTER (WHERE primary_remitter)::BIGINT AS remitters
 FROM courses
 GROUP BY CUBE(site_id, indication, route), ROLLUP(year, month)
-"""
+"""  # noqa: S608 - only this module's constants are interpolated
+
 
 # Kaplan-Meier per cell (fct_durability, primary instrument): the product-limit estimate and Greenwood's
 # sum at each distinct day, read off at whole weeks (0..$curve_weeks for periods, $trend_weeks for months),
 # with the number still at risk on that day (days_to_event >= 7 x week) and the losses of response up to it
 # (never published: they decide which estimates may be shown, see analysis/publish/tables.py).
-KM_GRID = """
+KM_GRID = f"""
 WITH durations AS (
     SELECT d.site_id, d.indication, c.first_session_route AS route,
            strftime(c.first_session_date, '%Y') AS year, strftime(c.first_session_date, '%Y-%m') AS month,
@@ -52,11 +58,8 @@ WITH durations AS (
 ),
 steps AS (
     SELECT
-        CASE WHEN grouping(site_id) = 1 THEN 'All' ELSE site_id END AS site,
-        CASE WHEN grouping(indication) = 1 THEN 'All' ELSE indication END AS indication,
-        CASE WHEN grouping(route) = 1 THEN 'All' ELSE route END AS route,
-        CASE WHEN grouping(year) = 1 THEN 'All' ELSE year END AS period,
-        CASE WHEN grouping(month) = 1 THEN 'All' ELSE month END AS month,
+        {_FILTER_COLUMNS},
+        {_MONTH_COLUMN},
         days_to_event AS t, count(*)::DOUBLE AS leaving, (count(*) FILTER (WHERE lost_response))::DOUBLE AS lost
     FROM durations
     GROUP BY CUBE(site_id, indication, route), ROLLUP(year, month), days_to_event
@@ -94,13 +97,14 @@ SELECT s.site, s.indication, s.route, s.period, s.month, s.week::INTEGER AS week
 FROM surv AS s ASOF LEFT JOIN risk AS r
   ON s.site = r.site AND s.indication = r.indication AND s.route = r.route
  AND s.period = r.period AND s.month = r.month AND s.day <= r.t
-"""
+"""  # noqa: S608 - only this module's constants are interpolated
+
 
 # Dose band: the index of the band among $dose_edges (mg/kg), null without a weight. Severe hypertension is a
 # session whose peak blood pressure reached the derived-hypertension thresholds, reported or not (Yale 2024).
 # Two GROUP BYs joined by UNION ALL rather than one GROUPING SETS list: DuckDB 2.0.1 took 40 times longer
 # (20 s against 0.5 s at 1M patients) on the mixed list.
-SESSION_CUBE = """
+SESSION_CUBE = f"""
 WITH sessions AS (
     SELECT site_id, indication, route,
            strftime(session_date, '%Y') AS year, strftime(session_date, '%Y-%m') AS month,
@@ -111,11 +115,8 @@ WITH sessions AS (
     FROM wh.marts.fct_sessions
 )
 SELECT
-    CASE WHEN grouping(site_id) = 1 THEN 'All' ELSE site_id END AS site,
-    CASE WHEN grouping(indication) = 1 THEN 'All' ELSE indication END AS indication,
-    CASE WHEN grouping(route) = 1 THEN 'All' ELSE route END AS route,
-    CASE WHEN grouping(year) = 1 THEN 'All' ELSE year END AS period,
-    CASE WHEN grouping(month) = 1 THEN 'All' ELSE month END AS month,
+    {_FILTER_COLUMNS},
+    {_MONTH_COLUMN},
     'All' AS dose_band,
     count(*)::BIGINT AS sessions,
     count(*) FILTER (WHERE severe_hypertension)::BIGINT AS sessions_severe_hypertension,
@@ -128,10 +129,7 @@ FROM sessions
 GROUP BY CUBE(site_id, indication, route), ROLLUP(year, month)
 UNION ALL
 SELECT
-    CASE WHEN grouping(site_id) = 1 THEN 'All' ELSE site_id END AS site,
-    CASE WHEN grouping(indication) = 1 THEN 'All' ELSE indication END AS indication,
-    CASE WHEN grouping(route) = 1 THEN 'All' ELSE route END AS route,
-    CASE WHEN grouping(year) = 1 THEN 'All' ELSE year END AS period,
+    {_FILTER_COLUMNS},
     'All' AS month,
     CASE WHEN dose_band IS NULL THEN 'unknown' ELSE dose_band::VARCHAR END AS dose_band,
     count(*)::BIGINT AS sessions,
@@ -143,32 +141,31 @@ SELECT
     avg(cadss_total) AS cadss_mean, stddev_samp(cadss_total) AS cadss_sd
 FROM sessions
 GROUP BY CUBE(site_id, indication, route), ROLLUP(year), dose_band
-"""
+"""  # noqa: S608 - only this module's constants are interpolated
 
-EVENT_CUBE = """
+
+EVENT_CUBE = f"""
 WITH events AS (
     SELECT site_id, indication, route, strftime(session_date, '%Y') AS year,
            strftime(session_date, '%Y-%m') AS month, event_term, source
     FROM wh.marts.fct_adverse_events
 )
 SELECT
-    CASE WHEN grouping(site_id) = 1 THEN 'All' ELSE site_id END AS site,
-    CASE WHEN grouping(indication) = 1 THEN 'All' ELSE indication END AS indication,
-    CASE WHEN grouping(route) = 1 THEN 'All' ELSE route END AS route,
-    CASE WHEN grouping(year) = 1 THEN 'All' ELSE year END AS period,
-    CASE WHEN grouping(month) = 1 THEN 'All' ELSE month END AS month,
+    {_FILTER_COLUMNS},
+    {_MONTH_COLUMN},
     CASE WHEN grouping(event_term) = 1 THEN 'All' ELSE event_term END AS event_term,
     CASE WHEN grouping(source) = 1 THEN 'All' ELSE source END AS source,
     count(*)::BIGINT AS events
 FROM events
 GROUP BY CUBE(site_id, indication, route), ROLLUP(year, month), CUBE(event_term, source)
-"""
+"""  # noqa: S608 - only this module's constants are interpolated
+
 
 # Courses with a baseline at or above min_baseline on their primary instrument (evaluable, or short only of
 # an endpoint); per week after the first session, the course's latest score of that instrument as
 # marts.fct_assessment_scores places scores on courses (the mart `kow analyze` fits trajectories on).
 # Weeks are whole periods: week w holds days 7(w-1)+1 .. 7w.
-TRAJECTORY_CUBE = """
+TRAJECTORY_CUBE = f"""
 WITH courses AS (
     SELECT patient_id, course_number, site_id, indication, first_session_route AS route,
            strftime(first_session_date, '%Y') AS year, primary_baseline_score AS baseline
@@ -188,15 +185,13 @@ weekly AS (
     GROUP BY c.patient_id, c.course_number, c.site_id, c.indication, c.route, c.year, week
 )
 SELECT
-    CASE WHEN grouping(site_id) = 1 THEN 'All' ELSE site_id END AS site,
-    CASE WHEN grouping(indication) = 1 THEN 'All' ELSE indication END AS indication,
-    CASE WHEN grouping(route) = 1 THEN 'All' ELSE route END AS route,
-    CASE WHEN grouping(year) = 1 THEN 'All' ELSE year END AS period,
+    {_FILTER_COLUMNS},
     'All' AS month, week,
     count(*)::BIGINT AS courses, avg(pct_change) AS mean, stddev_samp(pct_change) AS sd
 FROM weekly
 GROUP BY CUBE(site_id, indication, route), ROLLUP(year), week
-"""
+"""  # noqa: S608 - only this module's constants are interpolated
+
 
 LOAD_HISTORY = """
 SELECT row_number() OVER (ORDER BY l.started_at, l.load_id)::INTEGER AS load_number,
