@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
-from measure import python, run_measured  # noqa: E402
+from measure import prepare_warehouse, python, run_measured  # noqa: E402
 
 ANALYZE = """
 import json, sys
@@ -32,52 +32,6 @@ summary = analyze_warehouse(resolve_settings(Path(sys.argv[1]), environ={}), out
 Path(sys.argv[3]).write_text(json.dumps({"steps": summary.step_seconds, "rows": summary.rows,
                                          "problems": summary.problems}))
 """
-
-PREPARE = """
-import sys
-from pathlib import Path
-from core.config import resolve_settings
-from ingest.generate import generate_clinic
-from ingest.load import load_source
-from kow.build import build_models
-source, warehouse = Path(sys.argv[1]), Path(sys.argv[2])
-settings = resolve_settings(warehouse, environ={})
-generate_clinic(source, patients=int(sys.argv[3]), seed=int(sys.argv[4]))
-load_source(source, settings)
-build_models(settings)
-"""
-
-
-def _with_scores_mart(warehouse: Path) -> None:
-    """Until the models build marts.fct_assessment_scores, add the tests' stand-in so trajectories are timed."""
-    import duckdb
-
-    from tests.analysis.scores_mart import add_scores_mart
-
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        present = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' "
-                              "AND table_name = 'fct_assessment_scores'").fetchall()[0][0]
-    finally:
-        con.close()
-    if not present:
-        add_scores_mart(warehouse)
-
-
-def prepare(patients: int, workdir: Path, seed: int) -> Path:
-    warehouse = workdir / f"kow_{patients}.duckdb"
-    if warehouse.exists():
-        print(f"reusing {warehouse}")
-    else:
-        source = workdir / f"source_{patients}"
-        shutil.rmtree(source, ignore_errors=True)
-        prepared = run_measured(f"generate + ingest + build {patients:,}",
-                                [*python(PREPARE), str(source), str(warehouse), str(patients), str(seed)])
-        print(prepared.line())
-        shutil.rmtree(source, ignore_errors=True)
-    _with_scores_mart(warehouse)
-    return warehouse
-
 
 def bench(warehouse: Path, label: str, patients: int | None = None) -> None:
     out = warehouse.with_name(f"{warehouse.stem}_analysis.json")
@@ -105,19 +59,14 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path, default=None, help="analyse this built warehouse only")
     args = parser.parse_args()
     if args.warehouse:
-        bench(prepare_existing(args.warehouse), args.warehouse.stem)
+        bench(args.warehouse, args.warehouse.stem)
         return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kow-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     for patients in args.patients or [100_000, 1_000_000]:
-        bench(prepare(patients, workdir, args.seed), f"{patients:,} patients", patients)
+        bench(prepare_warehouse(patients, workdir, args.seed), f"{patients:,} patients", patients)
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def prepare_existing(warehouse: Path) -> Path:
-    _with_scores_mart(warehouse)
-    return warehouse
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
-from measure import python, run_measured  # noqa: E402
+from measure import prepare_warehouse, python, run_measured  # noqa: E402
 
 TARGET_SECONDS = 2.0
 DEFINITIONS = ("trd_only.yaml", "trd_iv_completed.yaml", "depression_madrs.yaml")
@@ -61,35 +61,6 @@ for _ in range(repeat):
 Path(sys.argv[5]).write_text(json.dumps({"imports": imported, "runs": runs, "patients": summary.patients,
                                          "courses": summary.courses, "of": summary.courses_in_warehouse}))
 """
-
-PREPARE = """
-import sys
-from pathlib import Path
-from core.config import resolve_settings
-from ingest.generate import generate_clinic
-from ingest.load import load_source
-from kow.build import build_models
-source, warehouse = Path(sys.argv[1]), Path(sys.argv[2])
-settings = resolve_settings(warehouse, environ={})
-generate_clinic(source, patients=int(sys.argv[3]), seed=int(sys.argv[4]))
-load_source(source, settings)
-build_models(settings)
-"""
-
-
-def prepare(patients: int, workdir: Path, seed: int) -> Path:
-    warehouse = workdir / f"kow_{patients}.duckdb"
-    if warehouse.exists():
-        print(f"reusing {warehouse}")
-        return warehouse
-    source = workdir / f"source_{patients}"
-    shutil.rmtree(source, ignore_errors=True)
-    built = run_measured(f"generate + ingest + build {patients:,}",
-                         [*python(PREPARE), str(source), str(warehouse), str(patients), str(seed)])
-    print(built.line())
-    shutil.rmtree(source, ignore_errors=True)
-    return warehouse
-
 
 def bench(warehouse: Path, definition: Path, repeat: int, workdir: Path) -> float:
     load = ' '.join(f'{x:.1f}' for x in os.getloadavg())
@@ -123,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kow-bench-cohort-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    warehouse = args.warehouse or prepare(args.patients, workdir, args.seed)
+    warehouse = args.warehouse or prepare_warehouse(args.patients, workdir, args.seed)
     definitions = args.definition or [ROOT / "cohorts" / name for name in DEFINITIONS]
     medians = [bench(warehouse, definition, args.repeat, workdir) for definition in definitions]
     print(f"\nslowest median run {max(medians):.2f} s (target {TARGET_SECONDS:g} s)")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,33 @@ def run_measured(label: str, argv: Sequence[str], env: Mapping[str, str] | None 
 
 def python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
+
+
+_PREPARE = """
+import sys
+from pathlib import Path
+from core.config import resolve_settings
+from ingest.generate import generate_clinic
+from ingest.load import load_source
+from kow.build import build_models
+source, warehouse = Path(sys.argv[1]), Path(sys.argv[2])
+settings = resolve_settings(warehouse, environ={})
+generate_clinic(source, patients=int(sys.argv[3]), seed=int(sys.argv[4]))
+load_source(source, settings)
+build_models(settings)
+"""
+
+
+def prepare_warehouse(patients: int, workdir: Path, seed: int) -> Path:
+    """A built warehouse of ``patients`` in workdir (generate + ingest + build in a child, timed), reused when there."""
+    warehouse = workdir / f"kow_{patients}.duckdb"
+    if warehouse.exists():
+        print(f"reusing {warehouse}")
+        return warehouse
+    source = workdir / f"source_{patients}"
+    shutil.rmtree(source, ignore_errors=True)
+    built = run_measured(f"generate + ingest + build {patients:,}",
+                         [*python(_PREPARE), str(source), str(warehouse), str(patients), str(seed)])
+    print(built.line())
+    shutil.rmtree(source, ignore_errors=True)
+    return warehouse

@@ -30,7 +30,6 @@ from core.config import Settings, resolve_settings
 from ingest.generate import generate_clinic
 from ingest.load import load_source
 from kow.build import build_models
-from tests.analysis.scores_mart import add_scores_mart
 
 RECOVERY_SEEDS = tuple(range(501, 509))
 RECOVERY_PATIENTS = 2500
@@ -86,7 +85,6 @@ def _build_clinics(folder: Path) -> None:
         generate_clinic(source, patients=RECOVERY_PATIENTS, seed=seed)
         load_source(source, settings)
     build_models(settings)
-    add_scores_mart(settings.warehouse)
 
 
 @pytest.fixture(scope="session")
